@@ -1,0 +1,8 @@
+"""Offline datasets and generators. Nothing here downloads anything."""
+
+from .digits import load_digits
+from .split import Split, batches, train_val_test_split
+from .text import load_corpus
+from .toy import toy_2d
+
+__all__ = ["Split", "batches", "load_corpus", "load_digits", "toy_2d", "train_val_test_split"]

@@ -1,0 +1,5 @@
+"""Exercises and grading: ``check`` for students, ``release`` and ``grade`` for instructors."""
+
+from .checks import CheckFailed, case, check
+
+__all__ = ["CheckFailed", "case", "check"]

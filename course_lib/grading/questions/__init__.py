@@ -1,0 +1,1 @@
+"""Visible check cases, one module per topic (``check("topic.name", ...)`` imports ``topic``)."""
