@@ -7,15 +7,16 @@ output in place whenever a control changes.
 
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
-from IPython.display import display
+from IPython.display import DisplayHandle, display
 
 
-def explore(draw, **controls):
+def explore(draw, **controls) -> None:
     """Show ``draw(**values)`` for the controls' current values and redraw it on every change.
 
     ``draw`` makes a Matplotlib figure (it may create its own with ``plt.subplots``) and returns
     the figure or an Axes. ``controls`` are ipywidgets value widgets, e.g.
-    ``explore(draw, degree=IntSlider(3, 1, 15))``. Returns the box of controls.
+    ``explore(draw, degree=IntSlider(3, 1, 15))``. Returns nothing, so that a notebook cell
+    ending in ``explore(...)`` does not display the controls twice.
     """
     if not controls:
         raise ValueError("explore needs at least one control, e.g. degree=IntSlider(3, 1, 10)")
@@ -33,11 +34,11 @@ def explore(draw, **controls):
     for name, control in controls.items():
         control.description = control.description or name
     display(box)
-    handle = display(render(), display_id=True)
+    handle = DisplayHandle()
+    handle.display(render())
 
     def on_change(_change):
         handle.update(render())
 
     for control in controls.values():
         control.observe(on_change, names="value")
-    return box

@@ -1,0 +1,159 @@
+"""The exercise pipeline: generated student copies, checks, and the grader.
+
+Each solution notebook is executed here by the grader (that is its one execution in a test
+run): it must score full marks, its untouched exercise must score zero with every lost point
+due to a stub, and neither file may change.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.grading import CheckFailed, case, check
+from course_lib.grading.grade import grade_one, main_grade
+from course_lib.grading.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, is_test_cell
+from course_lib.grading.release import MarkerError, release, student_version
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_full_marks_exercise_zero(solution):
+    exercise = ROOT / "exercises" / solution.name
+    before = {p: _digest(p) for p in (solution, exercise)}
+
+    solved = grade_one(solution, source_dir=ROOT / "solutions")
+    assert solved.error is None, solved.error
+    assert len(solved.questions) >= 3, "each chapter needs at least three graded questions"
+    lost = [(q.grade_id, q.error) for q in solved.questions if q.points < q.max_points]
+    assert not lost, f"the solution loses points: {lost}"
+    assert solved.score == solved.max_score > 0
+
+    untouched = grade_one(exercise, source_dir=ROOT / "solutions")
+    assert untouched.error is None, untouched.error
+    assert untouched.score == 0 and untouched.max_score == solved.max_score
+    assert all("NotImplementedError" in (q.error or "") for q in untouched.questions), [
+        (q.grade_id, q.error) for q in untouched.questions]
+
+    assert {p: _digest(p) for p in before} == before, "grading modified a notebook"
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_exercise_keeps_no_solution_or_hidden_test(solution):
+    source = nbformat.read(solution, as_version=4)
+    exercise = nbformat.read(ROOT / "exercises" / solution.name, as_version=4)
+    text = json.dumps([c.source for c in exercise.cells])
+    assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text
+    for cell in source.cells:
+        for region in _regions(cell.source):
+            assert region not in text, f"solution or hidden-test code leaked: {region[:60]!r}"
+    assert exercise.metadata["course_lib"]["assignment"] == solution.stem
+
+
+def _regions(source: str):
+    """The code between BEGIN/END markers, as blocks of at least one meaningful line."""
+    inside, block = False, []
+    for line in source.splitlines():
+        if line.strip() in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+            inside, block = True, []
+        elif line.strip() in ("### END SOLUTION", "### END HIDDEN TESTS"):
+            inside = False
+            body = "\n".join(block).strip()
+            if len(body) > 20:
+                yield body
+        elif inside:
+            block.append(line)
+
+
+def test_exercises_are_fresh(tmp_path):
+    assert release(ROOT / "solutions", ROOT / "exercises", check_only=True) == [], (
+        "exercises/ is stale: run `make exercises`")
+
+
+def _toy_solution():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            metadata={"nbgrader": {"grade": False, "grade_id": "f", "solution": True}}),
+        nbformat.v4.new_code_cell(
+            "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(5) == 10\n### END HIDDEN TESTS",
+            metadata={"nbgrader": {"grade": True, "grade_id": "f-tests", "points": 1,
+                                   "solution": False}}),
+    ]
+    return nb
+
+
+def test_student_version_stubs_keep_indentation_and_drop_hidden_tests():
+    student = student_version(_toy_solution(), "toy.ipynb")
+    assert student.cells[0].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert student.cells[1].source == "assert f(1) == 2"
+
+
+def test_unbalanced_markers_are_reported():
+    nb = _toy_solution()
+    nb.cells[0].source = "### BEGIN SOLUTION\nx = 1"
+    with pytest.raises(MarkerError, match="never closed"):
+        student_version(nb, "toy.ipynb")
+
+
+def test_grader_restores_edited_and_deleted_test_cells(tmp_path):
+    source_dir = tmp_path / "solutions"
+    source_dir.mkdir()
+    nbformat.write(_toy_solution(), source_dir / "toy.ipynb")
+    cheat = student_version(_toy_solution(), "toy.ipynb")
+    cheat.cells[0].source = "def f(x):\n    return 2 if x == 1 else 0"  # passes the visible test
+    cheat.cells[1].source = "pass"  # and the student 'edits' the test away
+    path = tmp_path / "cheat.ipynb"
+    nbformat.write(cheat, path)
+    result = grade_one(path, source_dir=source_dir)
+    assert result.score == 0, "the hidden test must still run"
+
+    deleted = student_version(_toy_solution(), "toy.ipynb")
+    deleted.cells[0].source = "def f(x):\n    return 2 * x"
+    deleted.cells = deleted.cells[:1]
+    nbformat.write(deleted, path)
+    result = grade_one(path, source_dir=source_dir)
+    assert result.score == 1 and [q.grade_id for q in result.questions] == ["f-tests"]
+
+
+def test_grader_reports_unreadable_notebook(tmp_path, capsys):
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{ this is not json")
+    [result] = main_grade([bad], source_dir=ROOT / "solutions")
+    assert result.score == 0 and "not a valid notebook" in result.error
+    assert "not a valid notebook" in capsys.readouterr().out
+    [missing] = main_grade([tmp_path / "nope.ipynb"], visible_only=True)
+    assert "no such file" in missing.error
+
+
+def test_check_reports_failures_without_the_answer(capsys):
+    @case("selftest.double", hint="multiply by two")
+    def doubles_three(fn):
+        assert fn(3) == 6, "wrong value for a small positive input"
+
+    assert check("selftest.double", lambda x: 2 * x) == 1
+    with pytest.raises(CheckFailed):
+        check("selftest.double", lambda x: x + 1)
+    out = capsys.readouterr().out
+    assert "FAIL  doubles three" in out and "hint: multiply by two" in out and "6" not in out
+    with pytest.raises(NotImplementedError):
+        check("selftest.double", lambda x: (_ for _ in ()).throw(NotImplementedError()))
+    with pytest.raises(ValueError, match="no checks exist"):
+        check("nosuchtopic.q", len)
+
+
+def test_test_cells_have_points():
+    for solution in SOLUTIONS:
+        nb = nbformat.read(solution, as_version=4)
+        for cell in nb.cells:
+            if is_test_cell(cell):
+                assert cell.metadata["nbgrader"]["points"] > 0, solution.name
