@@ -49,9 +49,10 @@ lint: $(STAMP)
 
 # One pytest run executes the unit tests, every chapter notebook (saving its outputs for the
 # book), and the exercise/grader checks; then the book is built from those outputs.
+# Two pytest workers on a 2-core machine: one thread each avoids oversubscribing the cores.
 test: lint
 	$(BIN)/python -m course_lib.grading release --check
-	$(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile tests notebooks
+	OMP_NUM_THREADS=1 $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile tests notebooks
 	$(BIN)/python -m course_lib.book build
 
 exercises: $(STAMP)

@@ -3,7 +3,7 @@
 ``python -m course_lib.book build`` assembles ``_build/site-src`` (the Jupyter Book config, the
 ``book/`` pages and the *executed* notebooks) and runs Jupyter Book on it with warnings as
 errors. Executed notebooks come from ``_build/executed``, written by the nbval run
-(``tests/conftest.py``); each records a hash of its source and of ``course_lib``, so an executed
+(``conftest.py``); each records a hash of its source and of ``course_lib``, so an executed
 copy made before a change to either is never used.
 """
 
@@ -56,8 +56,12 @@ def _clean_outputs(outputs) -> list:
             if not out.data or set(out.data) == {"text/plain"} and "Box(" in out.data["text/plain"]:
                 continue
             out.setdefault("metadata", {})
-        if out.output_type == "stream" and cleaned and cleaned[-1].output_type == "stream" \
-                and cleaned[-1].name == out.name:
+        if (
+            out.output_type == "stream"
+            and cleaned
+            and cleaned[-1].output_type == "stream"
+            and cleaned[-1].name == out.name
+        ):
             cleaned[-1].text += out.text
             continue
         cleaned.append(out)
@@ -108,8 +112,10 @@ def stage() -> Path:
     stale = [nb for nb in toc_notebooks() if not is_fresh(nb)]
     if stale:
         names = ", ".join(p.name for p in stale)
-        raise SystemExit(f"no up-to-date executed copy of: {names}. Run `make book` (it executes "
-                         "them) or `make test`.")
+        raise SystemExit(
+            f"no up-to-date executed copy of: {names}. Run `make book` (it executes "
+            "them) or `make test`."
+        )
     if SITE_SRC.exists():
         shutil.rmtree(SITE_SRC)
     SITE_SRC.mkdir(parents=True)
@@ -126,8 +132,16 @@ def stage() -> Path:
 def build() -> Path:
     """Stage the sources and build the HTML site into _build/html (warnings are errors)."""
     src = stage()
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(src), "--path-output", str(ROOT),
-           "--warningiserror", "--nitpick", "--keep-going"]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(src),
+        "--path-output",
+        str(ROOT),
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
+    ]
     subprocess.run(cmd, check=True, cwd=ROOT)
     index = ROOT / "_build" / "html" / "index.html"
     print(f"\nThe book is built. Open {index}")

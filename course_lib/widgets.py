@@ -5,8 +5,8 @@ the rendered book and a notebook run without a live kernel show it, and then red
 output in place whenever a control changes.
 """
 
-import matplotlib.pyplot as plt
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 from IPython.display import DisplayHandle, display
 
 

@@ -51,8 +51,9 @@ def test_split_rejects_bad_fractions_and_mismatched_rows():
 
 def test_batches_cover_every_example_once():
     X, y = torch.arange(10).float()[:, None], torch.arange(10)
-    seen = torch.cat([yb for _, yb in batches(X, y, 3, shuffle=True,
-                                              generator=torch.Generator().manual_seed(0))])
+    seen = torch.cat(
+        [yb for _, yb in batches(X, y, 3, shuffle=True, generator=torch.Generator().manual_seed(0))]
+    )
     assert sorted(seen.tolist()) == list(range(10))
     with pytest.raises(ValueError, match="batch_size"):
         list(batches(X, y, 0))
@@ -88,8 +89,15 @@ def test_fit_learns_and_records_history():
     X, y = toy_2d("moons", 400, noise=0.1)
     train, val, test = train_val_test_split(X, y)
     model = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
-    history = fit(model, train, loss_fn=torch.nn.functional.cross_entropy, epochs=40, lr=0.02,
-                  val_data=val, progress=False)
+    history = fit(
+        model,
+        train,
+        loss_fn=torch.nn.functional.cross_entropy,
+        epochs=40,
+        lr=0.02,
+        val_data=val,
+        progress=False,
+    )
     assert len(history["train_loss"]) == 40 and len(history["val_accuracy"]) == 40
     assert history["train_loss"][-1] < 0.5 * history["train_loss"][0]
     assert evaluate(model, test)["accuracy"] > 0.95
@@ -100,8 +108,16 @@ def test_fit_early_stopping_restores_best_weights():
     X, y = toy_2d("blobs", 200)
     train, val, _ = train_val_test_split(X, y)
     model = torch.nn.Linear(2, 2)
-    history = fit(model, train, loss_fn=torch.nn.functional.cross_entropy, epochs=200, lr=0.5,
-                  val_data=val, patience=3, progress=False)
+    history = fit(
+        model,
+        train,
+        loss_fn=torch.nn.functional.cross_entropy,
+        epochs=200,
+        lr=0.5,
+        val_data=val,
+        patience=3,
+        progress=False,
+    )
     assert len(history["val_loss"]) < 200
     best = min(history["val_loss"])
     final = evaluate(model, val, torch.nn.functional.cross_entropy)["loss"]
@@ -123,8 +139,9 @@ def test_fit_rejects_bad_arguments():
 def test_metrics_match_scikit_learn():
     g = torch.Generator().manual_seed(0)
     target = torch.randint(0, 4, (200,), generator=g)
-    pred = torch.where(torch.rand(200, generator=g) < 0.7, target,
-                       torch.randint(0, 4, (200,), generator=g))
+    pred = torch.where(
+        torch.rand(200, generator=g) < 0.7, target, torch.randint(0, 4, (200,), generator=g)
+    )
     assert accuracy(pred, target) == pytest.approx(sk.accuracy_score(target, pred))
     assert confusion_matrix(pred, target, 4).tolist() == sk.confusion_matrix(target, pred).tolist()
     p, r, f = precision_recall_f1(pred, target, 4)

@@ -41,7 +41,8 @@ def test_solution_full_marks_exercise_zero(solution):
     assert untouched.error is None, untouched.error
     assert untouched.score == 0 and untouched.max_score == solved.max_score
     assert all("NotImplementedError" in (q.error or "") for q in untouched.questions), [
-        (q.grade_id, q.error) for q in untouched.questions]
+        (q.grade_id, q.error) for q in untouched.questions
+    ]
 
     assert {p: _digest(p) for p in before} == before, "grading modified a notebook"
 
@@ -75,7 +76,8 @@ def _regions(source: str):
 
 def test_exercises_are_fresh(tmp_path):
     assert release(ROOT / "solutions", ROOT / "exercises", check_only=True) == [], (
-        "exercises/ is stale: run `make exercises`")
+        "exercises/ is stale: run `make exercises`"
+    )
 
 
 def _toy_solution():
@@ -83,18 +85,24 @@ def _toy_solution():
     nb.cells = [
         nbformat.v4.new_code_cell(
             "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-            metadata={"nbgrader": {"grade": False, "grade_id": "f", "solution": True}}),
+            metadata={"nbgrader": {"grade": False, "grade_id": "f", "solution": True}},
+        ),
         nbformat.v4.new_code_cell(
             "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(5) == 10\n### END HIDDEN TESTS",
-            metadata={"nbgrader": {"grade": True, "grade_id": "f-tests", "points": 1,
-                                   "solution": False}}),
+            metadata={
+                "nbgrader": {"grade": True, "grade_id": "f-tests", "points": 1, "solution": False}
+            },
+        ),
     ]
     return nb
 
 
 def test_student_version_stubs_keep_indentation_and_drop_hidden_tests():
     student = student_version(_toy_solution(), "toy.ipynb")
-    assert student.cells[0].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert (
+        student.cells[0].source
+        == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    )
     assert student.cells[1].source == "assert f(1) == 2"
 
 
@@ -138,7 +146,8 @@ def test_grader_reports_unreadable_notebook(tmp_path, capsys):
 def test_check_reports_failures_without_the_answer(capsys):
     @case("selftest.double", hint="multiply by two")
     def doubles_three(fn):
-        assert fn(3) == 6, "wrong value for a small positive input"
+        if fn(3) != 6:
+            raise AssertionError("wrong value for a small positive input")
 
     assert check("selftest.double", lambda x: 2 * x) == 1
     with pytest.raises(CheckFailed):

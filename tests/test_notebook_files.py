@@ -8,8 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRED = sorted((ROOT / "notebooks").glob("*.md")) + sorted((ROOT / "solutions").glob("*.md"))
-ALL_IPYNB = sorted(p for d in ("notebooks", "solutions", "exercises")
-                   for p in (ROOT / d).glob("*.ipynb"))
+ALL_IPYNB = sorted(
+    p for d in ("notebooks", "solutions", "exercises") for p in (ROOT / d).glob("*.ipynb")
+)
 
 
 def _code(nb):
@@ -23,7 +24,8 @@ def test_pair_exists_and_is_in_sync(md):
     from_md = jupytext.read(md)
     from_ipynb = jupytext.read(ipynb)
     assert _code(from_md) == _code(from_ipynb), (
-        f"{md.name} and {ipynb.name} differ: run `jupytext --sync {md}`")
+        f"{md.name} and {ipynb.name} differ: run `jupytext --sync {md}`"
+    )
 
 
 @pytest.mark.parametrize("ipynb", ALL_IPYNB, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -35,8 +37,9 @@ def test_no_stored_outputs(ipynb):
             assert cell.get("execution_count") is None, f"{ipynb.name} cell {i} has a count"
 
 
-@pytest.mark.parametrize("ipynb", sorted((ROOT / "notebooks").glob("*.ipynb")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "ipynb", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name
+)
 def test_chapter_is_in_the_toc_and_paired(ipynb):
     assert ipynb.with_suffix(".md").exists(), f"{ipynb.name} must be paired with a .md file"
     toc = (ROOT / "_toc.yml").read_text()

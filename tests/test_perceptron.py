@@ -61,8 +61,9 @@ def test_adaline_reaches_least_squares():
     w, b, losses = P.train_adaline(X, y, lr=0.002, epochs=40)
     A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], 1)
     best = torch.linalg.lstsq(A, y[:, None]).solution.squeeze()
-    torch.testing.assert_close(torch.cat([w, torch.tensor([b], dtype=w.dtype)]), best,
-                               atol=0.02, rtol=0.05)
+    torch.testing.assert_close(
+        torch.cat([w, torch.tensor([b], dtype=w.dtype)]), best, atol=0.02, rtol=0.05
+    )
 
 
 def test_lms_identifies_a_linear_system():

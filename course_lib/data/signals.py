@@ -5,8 +5,9 @@ import numpy as np
 import torch
 
 
-def separable_with_margin(n: int = 200, *, margin: float = 0.1, dim: int = 2, radius: float = 1.0,
-                          seed: int = 0):
+def separable_with_margin(
+    n: int = 200, *, margin: float = 0.1, dim: int = 2, radius: float = 1.0, seed: int = 0
+):
     """Points in a ball of ``radius`` labelled by a random hyperplane through the origin,
     keeping only points at distance >= ``margin`` from it.
 
@@ -27,14 +28,20 @@ def separable_with_margin(n: int = 200, *, margin: float = 0.1, dim: int = 2, ra
     return torch.tensor(X), torch.tensor(y), torch.tensor(w_star)
 
 
-def ecg_beats(duration: float, rate_bpm: float, *, fs: int = 500, amplitude: float = 1.0,
-              phase: float = 0.0) -> np.ndarray:
+def ecg_beats(
+    duration: float, rate_bpm: float, *, fs: int = 500, amplitude: float = 1.0, phase: float = 0.0
+) -> np.ndarray:
     """A stylised ECG: at each beat a P wave, a sharp QRS complex and a T wave, each a Gaussian
     bump (amplitude, centre offset in s, width in s) added to a flat baseline."""
     t = np.arange(int(duration * fs)) / fs
     period = 60.0 / rate_bpm
-    waves = [(0.12, -0.20, 0.025), (-0.15, -0.03, 0.010), (1.0, 0.0, 0.012),
-             (-0.25, 0.03, 0.010), (0.30, 0.25, 0.040)]
+    waves = [
+        (0.12, -0.20, 0.025),
+        (-0.15, -0.03, 0.010),
+        (1.0, 0.0, 0.012),
+        (-0.25, 0.03, 0.010),
+        (0.30, 0.25, 0.040),
+    ]
     signal = np.zeros_like(t)
     for beat in np.arange(phase, duration + period, period):
         for height, offset, width in waves:
@@ -42,8 +49,9 @@ def ecg_beats(duration: float, rate_bpm: float, *, fs: int = 500, amplitude: flo
     return amplitude * signal
 
 
-def maternal_fetal_mixture(duration: float = 30.0, *, fs: int = 250, noise: float = 0.002,
-                           seed: int = 0):
+def maternal_fetal_mixture(
+    duration: float = 30.0, *, fs: int = 250, noise: float = 0.002, seed: int = 0
+):
     """The classic adaptive noise-cancelling setting (Widrow et al. 1975).
 
     The abdominal lead (``primary``) records the weak fetal heart (about 140 bpm) plus the
@@ -60,8 +68,13 @@ def maternal_fetal_mixture(duration: float = 30.0, *, fs: int = 250, noise: floa
     primary = fetal + maternal_in_primary + noise * rng.standard_normal(len(maternal))
     reference = maternal + noise * rng.standard_normal(len(maternal))
     t = np.arange(len(maternal)) / fs
-    return {"t": t, "primary": primary, "reference": reference, "fetal": fetal,
-            "maternal_in_primary": maternal_in_primary}
+    return {
+        "t": t,
+        "primary": primary,
+        "reference": reference,
+        "fetal": fetal,
+        "maternal_in_primary": maternal_in_primary,
+    }
 
 
 def snr_db(signal: np.ndarray, noise: np.ndarray) -> float:

@@ -35,7 +35,11 @@ def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2, seed: int
     n = X.shape[0]
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test, n_val = round(test * n), round(val * n)
-    test_idx, val_idx, train_idx = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
+    test_idx, val_idx, train_idx = (
+        order[:n_test],
+        order[n_test : n_test + n_val],
+        order[n_test + n_val :],
+    )
     return tuple(Split(X[i], y[i]) for i in (train_idx, val_idx, test_idx))
 
 

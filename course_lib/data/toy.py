@@ -21,8 +21,9 @@ def toy_2d(name: str, n: int = 200, *, noise: float = 0.1, seed: int = 0):
         raise ValueError(f"n must be at least 4, got {n}")
     rng = np.random.default_rng(seed)
     if name == "blobs":
-        X, y = _sk.make_blobs(n, centers=[(-1.5, -1.0), (1.5, 1.0)], cluster_std=noise * 5,
-                              random_state=seed)
+        X, y = _sk.make_blobs(
+            n, centers=[(-1.5, -1.0), (1.5, 1.0)], cluster_std=noise * 5, random_state=seed
+        )
     elif name == "xor":
         corners = rng.choice([-1.0, 1.0], size=(n, 2))
         X = corners + noise * rng.standard_normal((n, 2))

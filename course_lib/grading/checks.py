@@ -7,8 +7,8 @@ wrong, never what the right answer is. The cases of question ``topic.name`` live
 """
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 class CheckFailed(AssertionError):
@@ -44,7 +44,9 @@ def cases(question: str) -> list[Case]:
         try:
             importlib.import_module(f"course_lib.grading.questions.{topic}")
         except ModuleNotFoundError:
-            raise ValueError(f"no checks exist for topic {topic!r} (question {question!r})") from None
+            raise ValueError(
+                f"no checks exist for topic {topic!r} (question {question!r})"
+            ) from None
     if question not in _REGISTRY:
         known = sorted(q for q in _REGISTRY if q.startswith(topic + "."))
         raise ValueError(f"unknown question {question!r}; topic {topic!r} has {known}")

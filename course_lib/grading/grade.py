@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbclient
-import nbformat
 
 from .notebooks import grade_info, is_test_cell, read_notebook, test_cells
 
@@ -81,7 +80,10 @@ def _error_text(cell) -> str | None:
 def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3"):
     """Execute ``nb`` in ``workdir``; errors are recorded in the outputs, not raised."""
     client = nbclient.NotebookClient(
-        nb, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
+        nb,
+        timeout=cell_timeout,
+        kernel_name=kernel_name,
+        allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
@@ -105,7 +107,9 @@ def grade_one(path, *, source_dir=None, cell_timeout: int = 120) -> Result:
     if source_dir is not None:
         source_path = Path(source_dir) / f"{name}.ipynb"
         if not source_path.is_file():
-            return Result(str(path), name, error=f"no solution notebook {source_path} to grade against")
+            return Result(
+                str(path), name, error=f"no solution notebook {source_path} to grade against"
+            )
         source = read_notebook(source_path)
     nb = grading_notebook(submission, source)
     graded = [c for c in nb.cells if is_test_cell(c)]
@@ -121,7 +125,9 @@ def grade_one(path, *, source_dir=None, cell_timeout: int = 120) -> Result:
     for cell in graded:
         info = grade_info(cell)
         ran = cell.get("execution_count") is not None or cell.get("outputs")
-        err = _error_text(cell) or (None if ran else "not run (an earlier problem stopped the kernel)")
+        err = _error_text(cell) or (
+            None if ran else "not run (an earlier problem stopped the kernel)"
+        )
         max_points = float(info.get("points", 0))
         result.questions.append(
             QuestionResult(info["grade_id"], 0.0 if err else max_points, max_points, err)
@@ -149,16 +155,15 @@ def write_csv(results, path) -> None:
         writer.writerow(["submission", "assignment", "question", "points", "max_points", "error"])
         for r in results:
             for q in r.questions:
-                writer.writerow([r.submission, r.assignment, q.grade_id, q.points, q.max_points,
-                                 q.error or ""])
+                writer.writerow(
+                    [r.submission, r.assignment, q.grade_id, q.points, q.max_points, q.error or ""]
+                )
             if r.error:
                 writer.writerow([r.submission, r.assignment, "", "", "", r.error])
 
 
 def write_json(results, path) -> None:
-    data = [
-        {**asdict(r), "score": r.score, "max_score": r.max_score} for r in results
-    ]
+    data = [{**asdict(r), "score": r.score, "max_score": r.max_score} for r in results]
     Path(path).write_text(json.dumps(data, indent=2))
 
 
@@ -168,12 +173,15 @@ def default_source_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def main_grade(paths, *, source_dir=None, visible_only=False, cell_timeout=120, csv_path=None,
-               json_path=None) -> list:
+def main_grade(
+    paths, *, source_dir=None, visible_only=False, cell_timeout=120, csv_path=None, json_path=None
+) -> list:
     if not visible_only and source_dir is None:
         source_dir = default_source_dir()
-    results = [grade_one(p, source_dir=None if visible_only else source_dir,
-                         cell_timeout=cell_timeout) for p in paths]
+    results = [
+        grade_one(p, source_dir=None if visible_only else source_dir, cell_timeout=cell_timeout)
+        for p in paths
+    ]
     print(format_table(results))
     if csv_path:
         write_csv(results, csv_path)

@@ -10,14 +10,22 @@ class SmallCNN(nn.Module):
     conv(3x3) -> ReLU -> conv(3x3) -> ReLU -> max-pool(2) -> flatten -> linear -> ReLU -> linear.
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 8,
-                 width: int = 32, hidden: int = 128):
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 1,
+        image_size: int = 8,
+        width: int = 32,
+        hidden: int = 128,
+    ):
         super().__init__()
         if image_size % 2:
             raise ValueError(f"image_size must be even (one 2x2 pooling), got {image_size}")
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(in_channels, width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
         )
         flat = 2 * width * (image_size // 2) ** 2

@@ -40,8 +40,15 @@ class PerceptronRun:
     history: list = field(default_factory=list)  # (w, b) after every mistake
 
 
-def train_perceptron(X: torch.Tensor, y: torch.Tensor, *, max_epochs: int = 100, lr: float = 1.0,
-                     bias: bool = True, record: bool = False) -> PerceptronRun:
+def train_perceptron(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    max_epochs: int = 100,
+    lr: float = 1.0,
+    bias: bool = True,
+    record: bool = False,
+) -> PerceptronRun:
     """Cycle through the data, applying ``update`` to each example, until an epoch without a
     mistake (convergence) or ``max_epochs`` epochs.
 
@@ -49,8 +56,9 @@ def train_perceptron(X: torch.Tensor, y: torch.Tensor, *, max_epochs: int = 100,
     origin, which is the setting of Novikoff's bound.
     """
     if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"need X of shape (N, d) and y of shape (N,); got {tuple(X.shape)} "
-                         f"and {tuple(y.shape)}")
+        raise ValueError(
+            f"need X of shape (N, d) and y of shape (N,); got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
     if not bool(((y == 1) | (y == -1)).all()):
         raise ValueError("perceptron labels must be -1 or +1 (use 2*y - 1 for 0/1 labels)")
     w = torch.zeros(X.shape[1], dtype=X.dtype, device=X.device)
@@ -84,8 +92,9 @@ def novikoff_bound(X: torch.Tensor, y: torch.Tensor, w_star: torch.Tensor) -> in
     return int(np.ceil(R**2 / gamma**2))
 
 
-def train_multiclass_perceptron(X: torch.Tensor, y: torch.Tensor, num_classes: int, *,
-                                epochs: int = 10) -> torch.Tensor:
+def train_multiclass_perceptron(
+    X: torch.Tensor, y: torch.Tensor, num_classes: int, *, epochs: int = 10
+) -> torch.Tensor:
     """Multi-class perceptron: one weight row per class, prediction argmax_k W_k . x.
 
     On a mistake (prediction p != y): W_y <- W_y + x and W_p <- W_p - x.
@@ -126,8 +135,15 @@ def train_adaline(X: torch.Tensor, y: torch.Tensor, *, lr: float = 0.01, epochs:
     return w, b, losses
 
 
-def lms_filter(reference: np.ndarray, primary: np.ndarray, *, taps: int = 8, mu: float = 0.02,
-               normalized: bool = False, eps: float = 1e-2):
+def lms_filter(
+    reference: np.ndarray,
+    primary: np.ndarray,
+    *,
+    taps: int = 8,
+    mu: float = 0.02,
+    normalized: bool = False,
+    eps: float = 1e-2,
+):
     """Adaptive FIR filter trained online with (normalised) LMS, as in a noise canceller.
 
     At time t the filter sees the last ``taps`` reference samples x_t and predicts
@@ -138,8 +154,10 @@ def lms_filter(reference: np.ndarray, primary: np.ndarray, *, taps: int = 8, mu:
     reference = np.asarray(reference, dtype=float)
     primary = np.asarray(primary, dtype=float)
     if reference.shape != primary.shape or reference.ndim != 1:
-        raise ValueError(f"reference and primary must be 1-D of equal length, got "
-                         f"{reference.shape} and {primary.shape}")
+        raise ValueError(
+            f"reference and primary must be 1-D of equal length, got "
+            f"{reference.shape} and {primary.shape}"
+        )
     w = np.zeros(taps)
     padded = np.concatenate([np.zeros(taps - 1), reference])
     yhat, e = np.zeros_like(primary), np.zeros_like(primary)

@@ -25,8 +25,9 @@ def plot_history(history: dict, keys=None, *, ax=None, logy: bool = False):
     return ax
 
 
-def plot_decision_boundary(predict, X, y, *, ax=None, resolution: int = 200, margin: float = 0.5,
-                           title: str | None = None):
+def plot_decision_boundary(
+    predict, X, y, *, ax=None, resolution: int = 200, margin: float = 0.5, title: str | None = None
+):
     """Colour the plane by ``predict`` (a function from (M, 2) tensors to labels) and overlay data.
 
     ``predict`` receives float32 CPU tensors; move them to a model's device inside it if needed.

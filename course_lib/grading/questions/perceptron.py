@@ -12,7 +12,9 @@ def labels_on_a_small_example(predict):
     w, b = torch.tensor([1.0, -2.0]), 0.5
     X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
     got = torch.as_tensor(predict(w, b, X))
-    assert got.shape == (3,), f"expected one label per row (shape (3,)), got shape {tuple(got.shape)}"
+    assert got.shape == (3,), (
+        f"expected one label per row (shape (3,)), got shape {tuple(got.shape)}"
+    )
     assert set(got.tolist()) <= {-1, 1}, f"labels must be -1 or +1, got {got.tolist()}"
     assert got.tolist() == [1, -1, 1], "some labels are wrong on a 3-point example"
 
@@ -23,12 +25,16 @@ def boundary_points_are_positive(predict):
     assert got.tolist() == [1], "a point with score exactly 0 should get label +1"
 
 
-@case("perceptron.update", hint="Update only when y (w . x + b) <= 0, then add lr*y*x to w and lr*y to b.")
+@case(
+    "perceptron.update",
+    hint="Update only when y (w . x + b) <= 0, then add lr*y*x to w and lr*y to b.",
+)
 def no_change_when_correct(update):
     w, b = torch.tensor([1.0, 1.0]), 0.0
     new_w, new_b = update(w, b, torch.tensor([2.0, 1.0]), 1, 1.0)
-    assert torch.equal(torch.as_tensor(new_w), w) and new_b == b, \
+    assert torch.equal(torch.as_tensor(new_w), w) and new_b == b, (
         "a correctly classified example must leave w and b unchanged"
+    )
 
 
 @case("perceptron.update", hint="On a mistake: w <- w + lr*y*x and b <- b + lr*y.")
@@ -47,7 +53,10 @@ def boundary_counts_as_mistake(update):
     assert torch.as_tensor(new_w).abs().sum() > 0, "starting from w = 0 every example is a mistake"
 
 
-@case("perceptron.bound", hint="R = largest norm of a row of X; gamma = min_i y_i (u . x_i) with u = w*/||w*||.")
+@case(
+    "perceptron.bound",
+    hint="R = largest norm of a row of X; gamma = min_i y_i (u . x_i) with u = w*/||w*||.",
+)
 def bound_on_a_small_example(bound):
     X = torch.tensor([[1.0, 0.5], [-1.0, -0.25], [2.0, -0.5]])
     y = torch.tensor([1, -1, 1])
@@ -66,7 +75,9 @@ def rejects_non_separating_direction(bound):
         bound(X, y, torch.tensor([1.0, 0.0]))
     except ValueError:
         return
-    raise AssertionError("w_star misclassifies a point, so the bound does not apply: raise ValueError")
+    raise AssertionError(
+        "w_star misclassifies a point, so the bound does not apply: raise ValueError"
+    )
 
 
 @case("perceptron.lms_step", hint="e = d - w . x, then w <- w + mu * e * x; return (new_w, e).")

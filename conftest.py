@@ -17,8 +17,11 @@ _RUNS: dict = {}  # notebook path -> {"cells": {cell_num: outputs}, "failed": bo
 
 
 def pytest_addoption(parser):
-    parser.addoption("--reuse-fresh", action="store_true",
-                     help="skip notebooks whose executed copy in _build/executed is up to date")
+    parser.addoption(
+        "--reuse-fresh",
+        action="store_true",
+        help="skip notebooks whose executed copy in _build/executed is up to date",
+    )
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -1,0 +1,63 @@
+"""The book is built from executed copies that are never stale."""
+
+import nbformat
+
+from course_lib import book
+
+
+def test_hash_changes_with_the_notebook(tmp_path, monkeypatch):
+    nb_path = tmp_path / "nb.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, nb_path)
+    first = book.source_hash(nb_path)
+    nb.cells[0].source = "x = 2"
+    nbformat.write(nb, nb_path)
+    assert book.source_hash(nb_path) != first
+
+
+def test_hash_changes_with_course_lib(tmp_path, monkeypatch):
+    fake_root = tmp_path / "repo"
+    (fake_root / "course_lib").mkdir(parents=True)
+    module = fake_root / "course_lib" / "helper.py"
+    module.write_text("VALUE = 1\n")
+    nb_path = fake_root / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), nb_path)
+    monkeypatch.setattr(book, "ROOT", fake_root)
+    before = book.source_hash(nb_path)
+    module.write_text("VALUE = 2\n")
+    assert book.source_hash(nb_path) != before
+
+
+def test_executed_copy_is_fresh_until_its_source_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(book, "ROOT", tmp_path)
+    monkeypatch.setattr(book, "EXECUTED_DIR", tmp_path / "_build" / "executed")
+    (tmp_path / "course_lib").mkdir()
+    nb_path = tmp_path / "notebooks" / "demo.ipynb"
+    nb_path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), nb_path)
+    assert not book.is_fresh(nb_path)
+    outputs = {0: [nbformat.v4.new_output("stream", name="stdout", text="1\n")]}
+    target = book.write_executed(nb_path, outputs)
+    assert book.is_fresh(nb_path)
+    assert nbformat.read(target, as_version=4).cells[0].outputs[0].text == "1\n"
+    (tmp_path / "course_lib" / "new.py").write_text("# a library change\n")
+    assert not book.is_fresh(nb_path)
+
+
+def test_clean_outputs_merges_streams_and_drops_widget_views():
+    outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="epoch 1\r"),
+        nbformat.v4.new_output("stream", name="stdout", text="epoch 2\ndone\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                "text/plain": "HBox(children=(IntSlider(value=1),))",
+            },
+        ),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "fig"}),
+    ]
+    cleaned = book._clean_outputs(outputs)
+    assert [o.output_type for o in cleaned] == ["stream", "display_data"]
+    assert cleaned[0].text == "epoch 2\ndone\n"
+    assert "image/png" in cleaned[1].data
