@@ -20,7 +20,7 @@ endif
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help install book test lint unit notebooks exercises lab timings clean
+.PHONY: help install book test lint browser exercises lab timings clean
 
 help:
 	@echo "make book       execute the notebooks and build the site into _build/html"
@@ -50,10 +50,24 @@ lint: $(STAMP)
 # One pytest run executes the unit tests, every chapter notebook (saving its outputs for the
 # book), and the exercise/grader checks; then the book is built from those outputs.
 # Two pytest workers on a 2-core machine: one thread each avoids oversubscribing the cores.
-test: lint
+# The site check opens every page in headless Chromium with the network cut.
+test: lint browser
 	$(BIN)/python -m course_lib.grading release --check
-	OMP_NUM_THREADS=1 $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile tests notebooks
+	OMP_NUM_THREADS=1 $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile \
+		--junitxml=_build/junit.xml tests notebooks
 	$(BIN)/python -m course_lib.book build
+	$(OFFLINE) $(BIN)/python -m course_lib.book check
+	@$(BIN)/python -c "import xml.etree.ElementTree as E; s = E.parse('_build/junit.xml').getroot().find('testsuite'); \
+	t, f, e, k = (int(s.get(a)) for a in ('tests', 'failures', 'errors', 'skipped')); \
+	print(f'pytest: {t - f - e - k} passed, {f + e} failed, {k} skipped')"
+
+# Debian's chromium for the site check, installed when missing and we may use apt.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	 command -v google-chrome >/dev/null || \
+	 { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	 { echo "make test needs Chromium for the site check: install the chromium package"; exit 1; }
 
 exercises: $(STAMP)
 	$(BIN)/python -m course_lib.grading release

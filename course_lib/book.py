@@ -24,10 +24,16 @@ SITE_SRC = ROOT / "_build" / "site-src"
 DROPPED_MIME = "application/vnd.jupyter.widget-view+json"
 
 
+# Build and check tooling that no notebook imports: changing it cannot change an output.
+NOT_HASHED = ("book.py", "browser.py")
+
+
 def source_hash(notebook: Path) -> str:
-    """sha256 over the notebook file and every course_lib source file."""
+    """sha256 over the notebook file and every course_lib source file a notebook may use."""
     h = hashlib.sha256(Path(notebook).read_bytes())
     for path in sorted((ROOT / "course_lib").rglob("*.py")):
+        if path.parent.name == "course_lib" and path.name in NOT_HASHED:
+            continue
         h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -116,8 +122,10 @@ def stage() -> Path:
             f"no up-to-date executed copy of: {names}. Run `make book` (it executes "
             "them) or `make test`."
         )
-    if SITE_SRC.exists():
-        shutil.rmtree(SITE_SRC)
+    # A clean Sphinx build each time: its incremental mode re-adds extension scripts.
+    for old in (SITE_SRC, ROOT / "_build" / ".doctrees", ROOT / "_build" / "html"):
+        if old.exists():
+            shutil.rmtree(old)
     SITE_SRC.mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, SITE_SRC / name)
@@ -148,10 +156,54 @@ def build() -> Path:
     return index
 
 
+def site_pages() -> list[str]:
+    """Every page a reader can reach: the landing page, book/ pages and the chapters."""
+    html = ROOT / "_build" / "html"
+    pages = ["index.html"] + sorted(
+        p.relative_to(html).as_posix() for p in (html / "book").glob("*.html")
+    )
+    return pages + [f"notebooks/{nb.stem}.html" for nb in toc_notebooks()]
+
+
+def check() -> int:
+    """Open every page in headless Chromium; print and count what is broken."""
+    from .browser import check_site, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit(
+            "no Chromium found: install Debian's `chromium` package (make test does "
+            "this when it runs as root)"
+        )
+    html = ROOT / "_build" / "html"
+    pages = site_pages()
+    missing = [p for p in pages if not (html / p).is_file()]
+    shots = ROOT / "_build" / "screenshots"
+    report = check_site(html, [p for p in pages if p not in missing], shots, chromium)
+    failures = 0
+    for page in missing:
+        print(f"MISSING  {page}: the chapter is in _toc.yml but has no page")
+        failures += 1
+    for page, problems in report.items():
+        print(f"{'ok     ' if not problems else 'BROKEN '}  {page}")
+        for problem in problems:
+            print(f"           {problem}")
+        failures += bool(problems)
+    print(f"site check: {len(pages) - failures} pages ok, {failures} broken")
+    print(f"screenshots (desktop and phone width) in {shots}")
+    return 1 if failures else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.book")
-    parser.add_argument("command", choices=["stage", "build"])
+    parser.add_argument(
+        "command",
+        choices=["stage", "build", "check"],
+        help="stage the sources, build the site, or check it in a browser",
+    )
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return check()
     (stage if args.command == "stage" else build)()
     return 0
 
