@@ -18,7 +18,8 @@ def random_labels(n=300, c=5, seed=0):
     g = torch.Generator().manual_seed(seed)
     target = torch.randint(0, c, (n,), generator=g)
     # Mostly right, sometimes wrong, and class c-1 never predicted: exercises the 0/0 cases.
-    pred = torch.where(torch.rand(n, generator=g) < 0.6, target, torch.randint(0, c, (n,), generator=g))
+    noise = torch.randint(0, c, (n,), generator=g)
+    pred = torch.where(torch.rand(n, generator=g) < 0.6, target, noise)
     pred[pred == c - 1] = 0
     return pred, target
 

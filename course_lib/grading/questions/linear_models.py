@@ -24,7 +24,8 @@ def recovers_exact_weights(fn):
     assert torch.allclose(w, w_true, atol=1e-8), "noise-free data must give back the true weights"
 
 
-@case("linear_models.least_squares", hint="at the optimum the residual is orthogonal to X's columns")
+@case("linear_models.least_squares",
+      hint="at the optimum the residual is orthogonal to X's columns")
 def residual_orthogonal(fn):
     X, g = _data(seed=1)
     y = torch.randn(30, generator=g, dtype=torch.float64)
@@ -61,13 +62,18 @@ def independent_of_duplication(fn):
     assert torch.allclose(a, b, atol=1e-12), "duplicating the data changed the gradient"
 
 
-@case("linear_models.logistic_gradient", hint="the sign: descending the gradient must lower the loss")
+@case("linear_models.logistic_gradient",
+      hint="the sign: descending the gradient must lower the loss")
 def descent_direction(fn):
     X, g = _data(n=50)
     y = (X[:, 1] > 0).double()
     w = torch.zeros(3, dtype=torch.float64)
-    loss = lambda v: F.binary_cross_entropy_with_logits(X @ v, y)
-    assert loss(w - 0.1 * fn(X, y, w)) < loss(w), "a small step against your gradient raised the loss"
+
+    def loss(v):
+        return F.binary_cross_entropy_with_logits(X @ v, y)
+
+    assert loss(w - 0.1 * fn(X, y, w)) < loss(w), \
+        "a small step against your gradient raised the loss"
 
 
 # --- softmax_cross_entropy(logits, y) -> mean loss ------------------------------------------
@@ -97,7 +103,8 @@ def shift_invariant(fn):
     g = torch.Generator().manual_seed(3)
     S = torch.randn(6, 4, generator=g, dtype=torch.float64)
     y = torch.randint(0, 4, (6,), generator=g)
-    assert torch.allclose(fn(S, y), fn(S + 50.0, y), atol=1e-10), "adding 50 to every logit changed the loss"
+    assert torch.allclose(fn(S, y), fn(S + 50.0, y), atol=1e-10), \
+        "adding 50 to every logit changed the loss"
 
 
 # --- max_stable_lr(X) -> float --------------------------------------------------------------

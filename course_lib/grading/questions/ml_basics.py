@@ -82,7 +82,8 @@ def constant_offset(fn):
     assert _close(var, 0.0), "models that agree with each other have zero variance"
 
 
-@case("ml_basics.bias_variance", hint="variance is measured around the average model, not the truth")
+@case("ml_basics.bias_variance",
+      hint="variance is measured around the average model, not the truth")
 def symmetric_spread(fn):
     truth = torch.zeros(3)
     preds = torch.tensor([[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]])
