@@ -87,3 +87,24 @@ def test_bad_arguments_are_named():
         precision_recall_f1(torch.tensor([0]), torch.tensor([0]), 2, average="mean")
     with pytest.raises(TypeError, match="pred"):
         accuracy([0, 1], torch.tensor([0, 1]))
+
+
+def test_plot_confusion_matrix_draws_counts():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plot import plot_confusion_matrix
+
+    pred, target = random_labels()
+    cm = confusion_matrix(pred, target, 5)
+    ax = plot_confusion_matrix(cm, class_names="abcde")
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 25 and str(int(cm[0, 0])) in texts
+    ax_norm = plot_confusion_matrix(cm, normalize=True)
+    diag = float(ax_norm.texts[0].get_text())
+    assert diag == pytest.approx((cm[0, 0] / cm[0].sum()).item(), abs=0.005)
+    with pytest.raises(ValueError, match="class_names"):
+        plot_confusion_matrix(cm, class_names=["a"])
+    plt.close("all")
