@@ -3,3 +3,6 @@
 from .core import image_grid, plot_decision_boundary, plot_history
 
 __all__ = ["image_grid", "plot_decision_boundary", "plot_history"]
+from .metrics import plot_confusion_matrix  # noqa: E402
+
+__all__ += ["plot_confusion_matrix"]
