@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from .grade import main_grade
+from .batch import collect, grade_batch
+from .grade import default_source_dir, format_table, grade_one, write_csv, write_json
 from .release import release
 
 
@@ -18,17 +19,23 @@ def main(argv=None) -> int:
         "--check", action="store_true", help="write nothing; exit 1 if any exercise is stale"
     )
 
-    gr = sub.add_parser("grade", help="grade submitted notebooks")
-    gr.add_argument("submissions", nargs="+", help="submitted .ipynb files")
+    gr = sub.add_parser("grade", help="grade submitted notebooks (files or folders)")
+    gr.add_argument("submissions", nargs="+", help="submitted .ipynb files or folders of them")
     gr.add_argument(
         "--source", help="folder of solution notebooks (default: the repo's solutions/)"
     )
+    gr.add_argument("--assignment", help="expected assignment, e.g. 02_perceptron")
     gr.add_argument(
         "--visible-only",
         action="store_true",
         help="run only the tests in the submission itself (a student's self-check)",
     )
     gr.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell")
+    gr.add_argument(
+        "--notebook-timeout", type=int, default=600, help="seconds allowed for a whole notebook"
+    )
+    gr.add_argument("--memory-mb", type=int, default=8192, help="memory limit per submission")
+    gr.add_argument("--report", help="folder for results.jsonl, scores.csv and report.html")
     gr.add_argument("--csv", help="also write the scores to this CSV file")
     gr.add_argument("--json", help="also write the scores to this JSON file")
 
@@ -42,14 +49,29 @@ def main(argv=None) -> int:
             print("exercises/ is out of date: run `make exercises`", file=sys.stderr)
             return 1
         return 0
-    main_grade(
-        args.submissions,
-        source_dir=args.source,
-        visible_only=args.visible_only,
-        cell_timeout=args.timeout,
-        csv_path=args.csv,
-        json_path=args.json,
-    )
+
+    source = None if args.visible_only else (args.source or default_source_dir())
+    limits = {
+        "cell_timeout": args.timeout,
+        "notebook_timeout": args.notebook_timeout,
+        "memory_mb": args.memory_mb,
+    }
+    if args.report:
+        results = grade_batch(
+            args.submissions,
+            report_dir=args.report,
+            source_dir=source,
+            assignment=args.assignment,
+            **limits,
+        )
+        print(f"report written to {args.report}/report.html")
+    else:
+        results = [grade_one(p, source_dir=source, **limits) for p in collect(args.submissions)]
+    print(format_table(results))
+    if args.csv:
+        write_csv(results, args.csv)
+    if args.json:
+        write_json(results, args.json)
     return 0
 
 

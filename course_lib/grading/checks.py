@@ -85,3 +85,18 @@ def check(question: str, candidate, *, verbose: bool = True) -> int:
         raise CheckFailed(f"{question}: {len(failed)} of {len(results)} checks failed")
     print(f"{question}: all {len(results)} checks passed.")
     return len(results)
+
+
+def pristine_check():
+    """Return ``check`` from freshly re-executed grading modules.
+
+    The grader calls this at the top of every test cell, so a submission that redefines
+    ``check``, patches this module or edits the registered cases cannot change a verdict.
+    """
+    import sys
+
+    for name in [m for m in sys.modules if m.startswith("course_lib.grading.questions.")]:
+        del sys.modules[name]
+    sys.modules.pop(__name__, None)
+    fresh = importlib.import_module(__name__)
+    return fresh.check

@@ -1,21 +1,31 @@
-"""Grade submitted notebooks: run each in a fresh kernel, in a scratch copy, with time limits.
+"""Grade submitted notebooks: each in a fresh kernel, in a scratch folder, with time and memory
+limits, so that no submission can stop the run, change another's grade or its own file.
 
-The graded test cells (nbgrader ``grade: true``) of the instructor's solution notebook, hidden
-tests included, replace whatever the submission has in their place, so editing or deleting a
-test cell changes nothing. A test cell earns its points when it runs without an error.
+The notebook that runs is built from the instructor's solution notebook: its text, given code
+and test cells (hidden tests included), with the student's code in the answer cells only
+(matched by nbgrader ``grade_id``). Editing or deleting a test cell, or adding cells, changes
+nothing. Every test cell first re-imports ``check``, so redefining it changes nothing either.
+A test cell earns its points when it runs without an error.
 """
 
 import copy
 import csv
+import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbclient
 
-from .notebooks import grade_info, is_test_cell, read_notebook, test_cells
+from .notebooks import STUB, grade_info, is_solution_cell, is_test_cell, read_notebook
+
+GUARD = "from course_lib.grading.checks import pristine_check as _pristine_check\ncheck = _pristine_check()\n"
 
 
 @dataclass
@@ -31,7 +41,7 @@ class Result:
     submission: str
     assignment: str
     questions: list = field(default_factory=list)
-    error: str | None = None  # a problem with the whole submission (unreadable, kernel died, ...)
+    error: str | None = None  # a problem with the whole submission (unreadable, killed, ...)
 
     @property
     def score(self) -> float:
@@ -41,32 +51,50 @@ class Result:
     def max_score(self) -> float:
         return sum(q.max_points for q in self.questions)
 
+    def to_dict(self) -> dict:
+        return {**asdict(self), "score": self.score, "max_score": self.max_score}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        questions = [QuestionResult(**q) for q in data.get("questions", [])]
+        return cls(data["submission"], data["assignment"], questions, data.get("error"))
+
 
 def assignment_name(nb, path: Path) -> str:
     """The assignment a notebook belongs to: its metadata, else its file name."""
     return nb.metadata.get("course_lib", {}).get("assignment") or path.stem
 
 
-def grading_notebook(submission, source=None):
-    """The notebook to execute: the submission with its test cells taken from ``source``.
+def _guarded(cell):
+    cell = copy.deepcopy(cell)
+    cell.source = GUARD + cell.source
+    return cell
 
-    Test cells the student deleted are appended at the end, in the source's order.
+
+def grading_notebook(submission, source=None):
+    """The notebook to execute.
+
+    With ``source`` (the solution notebook): the source's cells, where each answer cell holds
+    the student's answer cell with the same grade_id (or the stub, if it is missing). Without
+    it (a student's self-check): the submission as it is. Test cells are guarded either way.
     """
-    nb = copy.deepcopy(submission)
     if source is None:
+        nb = copy.deepcopy(submission)
+        nb.cells = [_guarded(c) if is_test_cell(c) else c for c in nb.cells]
         return nb
-    official = test_cells(source)
-    placed = set()
+    answers = {grade_info(c).get("grade_id"): c for c in submission.cells if is_solution_cell(c)}
+    nb = copy.deepcopy(source)
+    cells = []
     for cell in nb.cells:
-        gid = grade_info(cell).get("grade_id")
-        if gid in official:
-            cell.cell_type = "code"
-            cell.source = official[gid].source
-            cell.metadata = copy.deepcopy(official[gid].metadata)
-            placed.add(gid)
-    for gid, cell in official.items():
-        if gid not in placed:
-            nb.cells.append(copy.deepcopy(cell))
+        if is_solution_cell(cell):
+            answer = answers.get(grade_info(cell).get("grade_id"))
+            cell.source = answer.source if answer is not None else STUB
+        elif is_test_cell(cell):
+            cell = _guarded(cell)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    nb.cells = cells
     return nb
 
 
@@ -78,7 +106,10 @@ def _error_text(cell) -> str | None:
 
 
 def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3"):
-    """Execute ``nb`` in ``workdir``; errors are recorded in the outputs, not raised."""
+    """Execute ``nb`` in ``workdir``; errors are recorded in the outputs, not raised.
+
+    Returns None, or a sentence saying why execution stopped early.
+    """
     client = nbclient.NotebookClient(
         nb,
         timeout=cell_timeout,
@@ -87,16 +118,41 @@ def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
-        client.execute()
+        client.execute(env={**os.environ, "HOME": str(workdir), "TMPDIR": str(workdir)})
         return None
-    except nbclient.exceptions.CellTimeoutError as err:
-        return f"a cell ran past the {cell_timeout} s time limit: {str(err)[:200]}"
-    except nbclient.exceptions.DeadKernelError as err:
-        return f"the kernel died: {str(err)[:200]}"
+    except nbclient.exceptions.CellTimeoutError:
+        return f"a cell ran past the {cell_timeout} s time limit"
+    except nbclient.exceptions.DeadKernelError:
+        return "the kernel died (the notebook exited the process or ran out of memory)"
 
 
-def grade_one(path, *, source_dir=None, cell_timeout: int = 120) -> Result:
-    """Grade one submission; the submitted file is only read, never written."""
+def score(nb, name: str, submission: str, stop_reason: str | None) -> Result:
+    result = Result(submission, name, error=stop_reason)
+    for cell in nb.cells:
+        if not is_test_cell(cell):
+            continue
+        info = grade_info(cell)
+        ran = cell.get("execution_count") is not None or cell.get("outputs")
+        err = _error_text(cell) or (None if ran else f"not run ({stop_reason or 'stopped'})")
+        max_points = float(info.get("points", 0))
+        result.questions.append(
+            QuestionResult(info["grade_id"], 0.0 if err else max_points, max_points, err)
+        )
+    if not result.questions and result.error is None:
+        result.error = "the notebook has no graded test cells"
+    return result
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space; the kernel it starts inherits the cap."""
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def grade_in_this_process(path, *, source_dir=None, cell_timeout=120, memory_mb=None) -> Result:
+    """Grade one submission here (``grade_one`` runs this in a child process)."""
     path = Path(path)
     try:
         submission = read_notebook(path)
@@ -112,27 +168,69 @@ def grade_one(path, *, source_dir=None, cell_timeout: int = 120) -> Result:
             )
         source = read_notebook(source_path)
     nb = grading_notebook(submission, source)
-    graded = [c for c in nb.cells if is_test_cell(c)]
-    result = Result(str(path), name)
-    if not graded:
-        result.error = "the notebook has no graded test cells"
-        return result
+    if not any(is_test_cell(c) for c in nb.cells):
+        return Result(str(path), name, error="the notebook has no graded test cells")
+    if memory_mb:
+        _limit_memory(memory_mb)
     scratch = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
-        result.error = execute(nb, scratch, cell_timeout=cell_timeout)
+        stop_reason = execute(nb, scratch, cell_timeout=cell_timeout)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    for cell in graded:
-        info = grade_info(cell)
-        ran = cell.get("execution_count") is not None or cell.get("outputs")
-        err = _error_text(cell) or (
-            None if ran else "not run (an earlier problem stopped the kernel)"
+    return score(nb, name, str(path), stop_reason)
+
+
+def grade_one(
+    path,
+    *,
+    source_dir=None,
+    cell_timeout: int = 120,
+    notebook_timeout: int = 600,
+    memory_mb: int | None = 8192,
+) -> Result:
+    """Grade one submission in a child process with a time limit for the whole notebook.
+
+    The submitted file is only read, never written. If the child (or its kernel) outlives
+    ``notebook_timeout`` seconds, the whole process group is killed and the submission gets
+    the points of no question.
+    """
+    path = Path(path)
+    args = {
+        "path": str(path),
+        "source_dir": str(source_dir) if source_dir else None,
+        "cell_timeout": cell_timeout,
+        "memory_mb": memory_mb,
+    }
+    cmd = [sys.executable, "-m", "course_lib.grading.grade", json.dumps(args)]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True, text=True
+    )
+    try:
+        out, _ = proc.communicate(timeout=notebook_timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return Result(
+            str(path),
+            path.stem,
+            error=f"the notebook ran past the {notebook_timeout} s limit for a whole notebook",
         )
-        max_points = float(info.get("points", 0))
-        result.questions.append(
-            QuestionResult(info["grade_id"], 0.0 if err else max_points, max_points, err)
+    finally:
+        _kill_group(proc.pid)
+    try:
+        return Result.from_dict(json.loads(out.strip().splitlines()[-1]))
+    except (json.JSONDecodeError, IndexError, KeyError):
+        return Result(
+            str(path), path.stem, error=f"the grader crashed on this file (exit {proc.returncode})"
         )
-    return result
+
+
+def _kill_group(pid: int) -> None:
+    """Kill whatever the grading child left behind (a kernel, its children)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def format_table(results) -> str:
@@ -144,8 +242,8 @@ def format_table(results) -> str:
             lines.append(f"  problem: {r.error}")
         for q in r.questions:
             note = f"  ({q.error})" if q.error else ""
-            lines.append(f"  {q.grade_id:<28} {q.points:>5g} / {q.max_points:<5g}{note}")
-        lines.append(f"  {'total':<28} {r.score:>5g} / {r.max_score:<5g}")
+            lines.append(f"  {q.grade_id:<32} {q.points:>5g} / {q.max_points:<5g}{note}")
+        lines.append(f"  {'total':<32} {r.score:>5g} / {r.max_score:<5g}")
     return "\n".join(lines)
 
 
@@ -163,8 +261,7 @@ def write_csv(results, path) -> None:
 
 
 def write_json(results, path) -> None:
-    data = [{**asdict(r), "score": r.score, "max_score": r.max_score} for r in results]
-    Path(path).write_text(json.dumps(data, indent=2))
+    Path(path).write_text(json.dumps([r.to_dict() for r in results], indent=2))
 
 
 def default_source_dir() -> Path | None:
@@ -173,18 +270,14 @@ def default_source_dir() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def main_grade(
-    paths, *, source_dir=None, visible_only=False, cell_timeout=120, csv_path=None, json_path=None
-) -> list:
-    if not visible_only and source_dir is None:
-        source_dir = default_source_dir()
-    results = [
-        grade_one(p, source_dir=None if visible_only else source_dir, cell_timeout=cell_timeout)
-        for p in paths
-    ]
-    print(format_table(results))
-    if csv_path:
-        write_csv(results, csv_path)
-    if json_path:
-        write_json(results, json_path)
-    return results
+def file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":  # the child process of grade_one
+    options = json.loads(sys.argv[1])
+    graded = grade_in_this_process(options.pop("path"), **options)
+    print(json.dumps(graded.to_dict()))
