@@ -49,8 +49,9 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, int | float):
             raise TypeError("only a constant int/float exponent is supported")
-        return Value(self.data**exponent, (self,),
-                     (exponent * self.data ** (exponent - 1),), f"**{exponent}")
+        return Value(
+            self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),), f"**{exponent}"
+        )
 
     def exp(self):
         out = math.exp(self.data)
@@ -103,7 +104,7 @@ class Value:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):  # outputs before inputs
-            for parent, local in zip(node.parents, node.local_grads):
+            for parent, local in zip(node.parents, node.local_grads, strict=True):
                 parent.grad += local * node.grad
 
 

@@ -27,14 +27,32 @@ def _expression(a, b, c, ops):
 def test_matches_torch_autograd():
     vals = (0.7, -1.3, 2.1)
     va, vb, vc = (Value(v) for v in vals)
-    out = _expression(va, vb, vc, {
-        "tanh": Value.tanh, "sigmoid": Value.sigmoid, "exp": Value.exp,
-        "relu": Value.relu, "log": Value.log})
+    out = _expression(
+        va,
+        vb,
+        vc,
+        {
+            "tanh": Value.tanh,
+            "sigmoid": Value.sigmoid,
+            "exp": Value.exp,
+            "relu": Value.relu,
+            "log": Value.log,
+        },
+    )
     out.backward()
     ta, tb, tc = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in vals)
-    ref = _expression(ta, tb, tc, {
-        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "exp": torch.exp,
-        "relu": torch.relu, "log": torch.log})
+    ref = _expression(
+        ta,
+        tb,
+        tc,
+        {
+            "tanh": torch.tanh,
+            "sigmoid": torch.sigmoid,
+            "exp": torch.exp,
+            "relu": torch.relu,
+            "log": torch.log,
+        },
+    )
     ref.backward()
     assert math.isclose(out.data, ref.item(), rel_tol=1e-12)
     for v, t in ((va, ta), (vb, tb), (vc, tc)):
@@ -61,7 +79,7 @@ def test_neuron_matches_torch():
     xs, ws, b = [0.5, -1.0, 2.0], [0.1, 0.4, -0.3], 0.2
     vw = [Value(w) for w in ws]
     vb = Value(b)
-    out = sum((w * x for w, x in zip(vw, xs)), vb).tanh()
+    out = sum((w * x for w, x in zip(vw, xs, strict=True)), vb).tanh()
     out.backward()
     tw = torch.tensor(ws, dtype=torch.float64, requires_grad=True)
     tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)

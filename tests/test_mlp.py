@@ -7,13 +7,29 @@ import torch.nn.functional as F
 
 from course_lib import activations as A
 from course_lib.models.mlp import (
-    bce_with_logits, count_parameters, init_mlp, linear_backward, loss_and_grads, make_mlp,
-    mlp_forward, mse_loss, numerical_gradient, relative_error, softmax_cross_entropy, to_torch,
-    torch_grads)
+    bce_with_logits,
+    count_parameters,
+    init_mlp,
+    linear_backward,
+    loss_and_grads,
+    make_mlp,
+    mlp_forward,
+    mse_loss,
+    numerical_gradient,
+    relative_error,
+    softmax_cross_entropy,
+    to_torch,
+    torch_grads,
+)
 
 TORCH_FN = {
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-    "leaky_relu": F.leaky_relu, "elu": F.elu, "gelu": F.gelu, "identity": lambda t: t * 1.0,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": F.leaky_relu,
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "identity": lambda t: t * 1.0,
 }
 # avoid x = 0 exactly, where ReLU-like functions have a kink
 X_GRID = np.concatenate([np.linspace(-6, -1e-3, 101), np.linspace(1e-3, 6, 101)])
@@ -50,8 +66,13 @@ def test_losses_match_torch():
     z, labels = rng.normal(size=(6, 3)), rng.integers(0, 3, size=6)
     for ours, ref, target in [
         (softmax_cross_entropy, lambda t: F.cross_entropy(t, torch.tensor(labels)), labels),
-        (bce_with_logits, lambda t: F.binary_cross_entropy_with_logits(t, torch.tensor(z > 0.2, dtype=torch.float64)),
-         (z > 0.2).astype(float)),
+        (
+            bce_with_logits,
+            lambda t: F.binary_cross_entropy_with_logits(
+                t, torch.tensor(z > 0.2, dtype=torch.float64)
+            ),
+            (z > 0.2).astype(float),
+        ),
         (mse_loss, lambda t: F.mse_loss(t, torch.tensor(np.tanh(z))), np.tanh(z)),
     ]:
         t = torch.tensor(z, requires_grad=True)
@@ -71,10 +92,15 @@ def test_loss_bad_shapes():
 
 def test_linear_backward_matches_autograd():
     rng = np.random.default_rng(2)
-    X, W, b, dY = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=(5, 4))
+    X, W, b, dY = (
+        rng.normal(size=(5, 3)),
+        rng.normal(size=(4, 3)),
+        rng.normal(size=4),
+        rng.normal(size=(5, 4)),
+    )
     tX, tW, tb = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
     (F.linear(tX, tW, tb) * torch.tensor(dY)).sum().backward()
-    for ours, ref in zip(linear_backward(dY, X, W), (tX, tW, tb)):
+    for ours, ref in zip(linear_backward(dY, X, W), (tX, tW, tb), strict=True):
         np.testing.assert_allclose(ours, ref.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
@@ -90,7 +116,11 @@ def test_mlp_backprop_matches_autograd(activation, loss):
     value, grads = loss_and_grads(params, X, y, loss=loss, activation=activation)
     model = to_torch(params, activation)
     out = model(torch.tensor(X))
-    ref = F.cross_entropy(out, torch.tensor(y)) if loss == "cross_entropy" else F.mse_loss(out, torch.tensor(y))
+    ref = (
+        F.cross_entropy(out, torch.tensor(y))
+        if loss == "cross_entropy"
+        else F.mse_loss(out, torch.tensor(y))
+    )
     ref.backward()
     assert value == pytest.approx(ref.item(), rel=1e-12)
     assert relative_error(grads, torch_grads(model)) < 1e-12
@@ -110,7 +140,7 @@ def test_minibatch_gradient_is_mean_of_per_example_gradients():
     params = init_mlp([3, 6, 3], seed=5)
     X, y = rng.normal(size=(10, 3)), rng.integers(0, 3, size=10)
     _, batch = loss_and_grads(params, X, y)
-    singles = [loss_and_grads(params, X[i:i + 1], y[i:i + 1])[1] for i in range(10)]
+    singles = [loss_and_grads(params, X[i : i + 1], y[i : i + 1])[1] for i in range(10)]
     mean = {k: np.mean([g[k] for g in singles], axis=0) for k in batch}
     assert relative_error(batch, mean) < 1e-12
 

@@ -32,7 +32,7 @@ def init_mlp(sizes, *, seed: int = 0, gain: float = 1.0) -> dict:
         raise ValueError(f"sizes must list at least two positive ints (in, ..., out), got {sizes}")
     rng = np.random.default_rng(seed)
     params = {}
-    for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+    for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
         params[f"W{l}"] = rng.normal(0.0, gain / np.sqrt(d_in), size=(d_out, d_in))
         params[f"b{l}"] = np.zeros(d_out)
     return params
@@ -184,8 +184,13 @@ def relative_error(a, b) -> float:
 
 # ----------------------------------------------------------------------------- torch side
 TORCH_ACTIVATIONS = {
-    "identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU,
+    "identity": nn.Identity,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
 }
 
 
@@ -195,9 +200,11 @@ def make_mlp(sizes, activation: str = "relu") -> nn.Sequential:
     if len(sizes) < 2 or any(not isinstance(d, int) or d < 1 for d in sizes):
         raise ValueError(f"sizes must list at least two positive ints (in, ..., out), got {sizes}")
     if activation not in TORCH_ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(TORCH_ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {sorted(TORCH_ACTIVATIONS)}"
+        )
     layers = []
-    for d_in, d_out in zip(sizes[:-1], sizes[1:]):
+    for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(d_in, d_out), TORCH_ACTIVATIONS[activation]()]
     return nn.Sequential(*layers[:-1])  # no activation after the output layer
 
