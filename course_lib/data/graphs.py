@@ -12,7 +12,7 @@ import torch
 
 
 class Graph(NamedTuple):
-    """Node features ``x`` (N, F), ``edge_index`` (2, E) and labels ``y`` (per node or per graph)."""
+    """Node features ``x`` (N, F), ``edge_index`` (2, E) and labels ``y`` (per node or graph)."""
 
     x: torch.Tensor
     edge_index: torch.Tensor
