@@ -113,3 +113,22 @@ def test_bad_input():
         Value(-1.0).log()
     with pytest.raises(TypeError, match="exponent"):
         Value(2.0) ** Value(2.0)
+
+
+def test_plot_computation_graph_smoke():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plot.mlp import plot_activation, plot_computation_graph
+
+    x, y = Value(1.0, label="x"), Value(2.0, label="y")
+    f = (x * y).tanh()
+    f.backward()
+    ax = plot_computation_graph(f)
+    assert len(ax.texts) == 4  # x, y, *, tanh
+    plot_activation("elu", alpha=0.5)
+    with pytest.raises(TypeError, match="root"):
+        plot_computation_graph(3.0)
+    plt.close("all")

@@ -235,8 +235,32 @@ def test_gat_layer_equals_pyg_gatconv():
     ours = GATLayer(4, 3).double()
     ref = pyg.GATConv(4, 3, heads=1).double()
     with torch.no_grad():
-        ref.lin.weight.copy_(ours.lin.weight)  # PyG >= 2.5 names it `lin`
+        lin = getattr(ref, "lin", None) or ref.lin_src  # renamed across PyG versions
+        lin.weight.copy_(ours.lin.weight)
         ref.att_src.copy_(ours.att_src.view(1, 1, -1))
         ref.att_dst.copy_(ours.att_dst.view(1, 1, -1))
         ref.bias.copy_(ours.bias)
     torch.testing.assert_close(ours(x, ei), ref(x, ei))
+
+
+def test_graph_plots_smoke():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plot.graphs import draw_attention, draw_graph, graph_layout, plot_adjacency
+
+    g, _ = karate_club()
+    pos = graph_layout(g.edge_index, 34)
+    ax, _ = draw_graph(g.edge_index, 34, node_color=g.y, pos=pos)
+    assert ax.get_title() == ""
+    with pytest.raises(ValueError, match="node_color"):
+        draw_graph(g.edge_index, 34, node_color=g.y[:3])
+    layer = GATLayer(34, 2)
+    layer(g.x, g.edge_index)
+    draw_attention(layer.attention_edges, layer.attention, 34, pos=pos)
+    with pytest.raises(ValueError, match="attention"):
+        draw_attention(g.edge_index, torch.ones(3), 34)
+    plot_adjacency(to_dense_adjacency(g.edge_index, 34))
+    plt.close("all")
