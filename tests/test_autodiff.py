@@ -127,7 +127,7 @@ def test_plot_computation_graph_smoke():
     f = (x * y).tanh()
     f.backward()
     ax = plot_computation_graph(f)
-    assert len(ax.texts) == 4  # x, y, *, tanh
+    assert len(ax.texts) == 4 + 3  # boxes x, y, *, tanh and three arrows (annotations)
     plot_activation("elu", alpha=0.5)
     with pytest.raises(TypeError, match="root"):
         plot_computation_graph(3.0)

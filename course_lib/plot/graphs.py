@@ -52,7 +52,7 @@ def draw_graph(
         pos,
         ax=ax,
         node_color=colors,
-        cmap=cmap,
+        cmap=None if node_color is None else cmap,
         vmin=vmin,
         vmax=vmax,
         node_size=node_size,
@@ -108,7 +108,7 @@ def draw_attention(
         node_size=220,
         edgecolors="k",
         node_color="#dddddd" if node_color is None else node_color,
-        cmap="coolwarm",
+        cmap=None if node_color is None else "coolwarm",
     )
     nx.draw_networkx_labels(D, pos, ax=ax, font_size=7)
     ax.set_title(title)
