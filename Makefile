@@ -44,8 +44,8 @@ book: $(STAMP)
 	$(BIN)/python -m course_lib.book build
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib tests benchmarks
-	$(BIN)/ruff format --check course_lib tests benchmarks
+	$(BIN)/ruff check course_lib tests benchmarks conftest.py book/_ext
+	$(BIN)/ruff format --check course_lib tests benchmarks conftest.py book/_ext
 
 # One pytest run executes the unit tests, every chapter notebook (saving its outputs for the
 # book), and the exercise/grader checks; then the book is built from those outputs.

@@ -47,9 +47,10 @@ def pytest_runtest_makereport(item, call):
     run = _RUNS.setdefault(Path(str(item.parent.fspath)), {"cells": {}, "failed": False})
     run["cells"][item.cell_num] = item.test_outputs or []
     run["failed"] |= report.failed
+    run["seconds"] = run.get("seconds", 0.0) + report.duration
 
 
 def pytest_sessionfinish(session):
     for path, run in _RUNS.items():
         if not run["failed"]:
-            write_executed(path, run["cells"])
+            write_executed(path, run["cells"], seconds=run.get("seconds"))

@@ -77,7 +77,7 @@ def _clean_outputs(outputs) -> list:
     return cleaned
 
 
-def write_executed(notebook: Path, cell_outputs: dict) -> Path:
+def write_executed(notebook: Path, cell_outputs: dict, seconds: float | None = None) -> Path:
     """Save ``notebook`` with the outputs nbval collected, keyed by code-cell number."""
     nb = nbformat.read(notebook, as_version=4)
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
@@ -87,7 +87,7 @@ def write_executed(notebook: Path, cell_outputs: dict) -> Path:
         for out in cell.outputs:
             if out.output_type == "execute_result":
                 out.execution_count = cell.execution_count
-    nb.metadata["course_lib"] = {"source_hash": source_hash(notebook)}
+    nb.metadata["course_lib"] = {"source_hash": source_hash(notebook), "seconds": seconds}
     target = executed_path(notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
@@ -113,6 +113,30 @@ def toc_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if f.startswith("notebooks/")]
 
 
+def run_times_page() -> str:
+    """A page with each chapter's execution time in the run that produced this site."""
+    rows = []
+    for nb in toc_notebooks():
+        meta = nbformat.read(executed_path(nb), as_version=4).metadata.get("course_lib", {})
+        seconds = meta.get("seconds")
+        rows.append(f"| {nb.stem} | {seconds:.0f} |" if seconds else f"| {nb.stem} | - |")
+    return "\n".join(
+        [
+            "# Run times",
+            "",
+            "Seconds each chapter notebook took to execute in the test run that built this site",
+            "(the sum of its cells' times, measured by `make test`). That run executes two",
+            "notebooks at a time with one thread each, so a notebook alone on the same 2-core",
+            "machine is usually faster. `make timings` measures each notebook alone.",
+            "",
+            "| notebook | seconds |",
+            "|---|---:|",
+            *rows,
+            "",
+        ]
+    )
+
+
 def stage() -> Path:
     """Assemble _build/site-src; fail if any notebook lacks a fresh executed copy."""
     stale = [nb for nb in toc_notebooks() if not is_fresh(nb)]
@@ -130,6 +154,7 @@ def stage() -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, SITE_SRC / name)
     shutil.copytree(ROOT / "book", SITE_SRC / "book")
+    (SITE_SRC / "book" / "run-times.md").write_text(run_times_page())
     for nb in toc_notebooks():
         target = SITE_SRC / nb.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
