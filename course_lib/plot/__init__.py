@@ -3,3 +3,6 @@
 from .core import image_grid, plot_decision_boundary, plot_history
 
 __all__ = ["image_grid", "plot_decision_boundary", "plot_history"]
+from .attention import attention_grid, attention_heatmap, mask_pattern  # noqa: E402  chapter 13
+
+__all__ += ["attention_grid", "attention_heatmap", "mask_pattern"]
