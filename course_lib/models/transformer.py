@@ -113,11 +113,15 @@ class CharTransformer(nn.Module):
 
 
 def lm_batches(ids: torch.Tensor, context: int, batch_size: int, generator=None):
-    """A random batch of windows: inputs ids[s:s+context], targets ids[s+1:s+context+1]."""
+    """A random batch of windows: inputs ids[s:s+context], targets ids[s+1:s+context+1].
+
+    ``generator`` must live on the same device as ``ids``.
+    """
     if ids.dim() != 1 or len(ids) <= context + 1:
         raise ValueError(f"ids must be a 1-D tensor longer than context+1={context + 1}")
-    starts = torch.randint(0, len(ids) - context - 1, (batch_size,), generator=generator)
-    offsets = torch.arange(context)
+    starts = torch.randint(0, len(ids) - context - 1, (batch_size,), generator=generator,
+                           device=ids.device)
+    offsets = torch.arange(context, device=ids.device)
     x = ids[starts[:, None] + offsets]
     return x, ids[starts[:, None] + offsets + 1]
 
