@@ -206,3 +206,32 @@ def sinusoidal_encoding(T: int, d: int, base: float = 10000.0, device=None) -> t
 def attention_reference(q, k, v, mask=None, is_causal=False):
     """PyTorch's fused kernel, for comparisons: ``F.scaled_dot_product_attention``."""
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
+
+
+def _seq2seq_base():
+    from .seq2seq import Seq2Seq  # chapter 12's fixed-context encoder-decoder
+
+    return Seq2Seq
+
+
+class AttentionSeq2Seq(_seq2seq_base()):
+    """Chapter 12's GRU encoder-decoder with attention (Bahdanau et al. 2015).
+
+    Only the context changes: instead of the last encoder state, each decoder step gets
+        e_tj = a(s_{t-1}, h_j),  alpha_tj = softmax_j(e_tj),  c_t = sum_j alpha_tj h_j,
+    where the score a is ``"additive"`` (v^T tanh(W_q s + W_k h)) or ``"multiplicative"``
+    (s^T W h / sqrt(H)). Padded source positions get zero weight.
+    """
+
+    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 128, *,
+                 score: str = "additive", **kwargs):
+        super().__init__(vocab_size, emb_dim, hidden, **kwargs)
+        if score == "additive":
+            self.attention = AdditiveAttention(hidden, hidden, hidden)
+        elif score == "multiplicative":
+            self.attention = MultiplicativeAttention(hidden, hidden)
+        else:
+            raise ValueError(f"score must be 'additive' or 'multiplicative', got {score!r}")
+
+    def context(self, query, enc_out, src_mask):
+        return self.attention(query, enc_out, mask=src_mask)
