@@ -72,8 +72,14 @@ def test_multihead_matches_torch(causal):
     mine = MultiHeadAttention(16, 4).to(DEV).load_from_torch(ref)
     x = torch.randn(3, 7, 16, device=DEV)
     mask = causal_mask(7, DEV) if causal else None
-    ref_out, ref_w = ref(x, x, x, attn_mask=None if mask is None else ~mask,
-                         average_attn_weights=False, need_weights=True)
+    ref_out, ref_w = ref(
+        x,
+        x,
+        x,
+        attn_mask=None if mask is None else ~mask,
+        average_attn_weights=False,
+        need_weights=True,
+    )
     out = mine(x, mask=mask)
     torch.testing.assert_close(out, ref_out)
     torch.testing.assert_close(mine.last_weights, ref_w)

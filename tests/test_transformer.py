@@ -25,8 +25,11 @@ DEV = device()
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_block_matches_torch_encoder_layer(norm_first):
     set_seed(0)
-    ref = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True,
-                                     norm_first=norm_first).to(DEV).eval()
+    ref = (
+        nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm_first)
+        .to(DEV)
+        .eval()
+    )
     mine = TransformerBlock(16, 4, 32, norm_first=norm_first).to(DEV).load_from_torch(ref).eval()
     x = torch.randn(2, 5, 16, device=DEV)
     with torch.no_grad():
@@ -91,8 +94,10 @@ def test_rope_interleaved_equals_block_matrix_and_rotate_half_is_a_permutation()
 def test_rope_scores_depend_only_on_offset():
     set_seed(0)
     q, k = torch.randn(1, 16), torch.randn(1, 16)
+
     def score(m, n):
         return (apply_rope(q, torch.tensor([m])) @ apply_rope(k, torch.tensor([n])).T).item()
+
     for offset in (0, 3, 7):
         ref = score(offset, 0)
         for shift in (1, 5, 40):
@@ -128,7 +133,9 @@ def test_sliding_window_mask():
 @pytest.mark.parametrize("window", [None, 4])
 def test_kv_cache_generation_equals_full(window):
     set_seed(0)
-    model = ModernLM(20, d_model=16, num_heads=4, num_kv_heads=2, num_layers=2, window=window).to(DEV)
+    model = ModernLM(20, d_model=16, num_heads=4, num_kv_heads=2, num_layers=2, window=window).to(
+        DEV
+    )
     prompt = torch.randint(0, 20, (2, 5), device=DEV)
     a = model.generate(prompt, 8, use_cache=True)
     b = model.generate(prompt, 8, use_cache=False)

@@ -57,7 +57,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, is_causal: bool = False)
     output (..., T_q, d_v) and weights (..., T_q, T_k).
     """
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k need the same last size d_k, got {q.shape[-1]} and {k.shape[-1]}")
+        raise ValueError(
+            f"q and k need the same last size d_k, got {q.shape[-1]} and {k.shape[-1]}"
+        )
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"k and v need the same length T_k, got {k.shape[-2]} and {v.shape[-2]}")
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
@@ -159,7 +161,7 @@ class MultiHeadAttention(nn.Module):
         self.last_weights = None  # (B, h, T_q, T_k) of the last call, for plots
 
     def forward(self, query, key=None, value=None, mask=None, *, is_causal=False):
-        """Self-attention when only ``query`` (B, T, d_model) is given. Returns (B, T_q, d_model)."""
+        """Self-attention when only ``query`` (B, T, d_model) given; returns (B, T_q, d_model)."""
         key = query if key is None else key
         value = key if value is None else value
         q = split_heads(self.W_q(query), self.num_heads)
@@ -174,7 +176,7 @@ class MultiHeadAttention(nn.Module):
         """Copy the weights of a ``nn.MultiheadAttention`` with the same sizes."""
         if mha.embed_dim != self.d_model or mha.num_heads != self.num_heads:
             raise ValueError("mha must have the same embed_dim and num_heads")
-        for W, w, b in zip(
+        for W, w, b in zip(  # noqa: B905 (three chunks each)
             (self.W_q, self.W_k, self.W_v),
             mha.in_proj_weight.chunk(3),
             mha.in_proj_bias.chunk(3) if mha.in_proj_bias is not None else (None,) * 3,
@@ -223,8 +225,15 @@ class AttentionSeq2Seq(_seq2seq_base()):
     (s^T W h / sqrt(H)). Padded source positions get zero weight.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 128, *,
-                 score: str = "additive", **kwargs):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 128,
+        *,
+        score: str = "additive",
+        **kwargs,
+    ):
         super().__init__(vocab_size, emb_dim, hidden, **kwargs)
         if score == "additive":
             self.attention = AdditiveAttention(hidden, hidden, hidden)

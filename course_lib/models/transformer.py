@@ -25,8 +25,14 @@ class TransformerBlock(nn.Module):
     with FFN(x) = max(0, x W_1 + b_1) W_2 + b_2.
     """
 
-    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.0,
-                 norm_first: bool = False):
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        d_ff: int,
+        dropout: float = 0.0,
+        norm_first: bool = False,
+    ):
         super().__init__()
         self.attn = MultiHeadAttention(d_model, num_heads)
         self.linear1 = nn.Linear(d_model, d_ff)
@@ -51,8 +57,12 @@ class TransformerBlock(nn.Module):
     def load_from_torch(self, layer: nn.TransformerEncoderLayer):
         """Copy the weights of a ``nn.TransformerEncoderLayer`` (ReLU, same sizes)."""
         self.attn.load_from_torch(layer.self_attn)
-        for mine, theirs in ((self.linear1, layer.linear1), (self.linear2, layer.linear2),
-                             (self.norm1, layer.norm1), (self.norm2, layer.norm2)):
+        for mine, theirs in (
+            (self.linear1, layer.linear1),
+            (self.linear2, layer.linear2),
+            (self.norm1, layer.norm1),
+            (self.norm2, layer.norm2),
+        ):
             mine.load_state_dict(theirs.state_dict())
         return self
 
@@ -64,18 +74,32 @@ class CharTransformer(nn.Module):
     ``positions`` is ``"learned"`` (one vector per position), ``"sinusoidal"`` or ``None``.
     """
 
-    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2,
-                 context: int = 64, d_ff: int | None = None, dropout: float = 0.0,
-                 positions: str | None = "learned"):
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        context: int = 64,
+        d_ff: int | None = None,
+        dropout: float = 0.0,
+        positions: str | None = "learned",
+    ):
         super().__init__()
         if positions not in ("learned", "sinusoidal", None):
-            raise ValueError(f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}")
+            raise ValueError(
+                f"positions must be 'learned', 'sinusoidal' or None, got {positions!r}"
+            )
         self.context, self.positions = context, positions
         self.tok = nn.Embedding(vocab_size, d_model)
         if positions == "learned":
             self.pos = nn.Parameter(torch.randn(context, d_model) * 0.02)
         else:
-            pe = sinusoidal_encoding(context, d_model) if positions else torch.zeros(context, d_model)
+            pe = (
+                sinusoidal_encoding(context, d_model)
+                if positions
+                else torch.zeros(context, d_model)
+            )
             self.register_buffer("pos", pe, persistent=False)
         self.blocks = nn.ModuleList(
             TransformerBlock(d_model, num_heads, d_ff or 4 * d_model, dropout, norm_first=True)
@@ -104,7 +128,7 @@ class CharTransformer(nn.Module):
         was_training = self.training
         self.eval()
         for _ in range(n):
-            logits = self(idx[:, -self.context:])[:, -1] / temperature
+            logits = self(idx[:, -self.context :])[:, -1] / temperature
             probs = torch.softmax(logits, dim=-1)
             nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(idx.device)
             idx = torch.cat([idx, nxt], dim=1)
@@ -119,8 +143,9 @@ def lm_batches(ids: torch.Tensor, context: int, batch_size: int, generator=None)
     """
     if ids.dim() != 1 or len(ids) <= context + 1:
         raise ValueError(f"ids must be a 1-D tensor longer than context+1={context + 1}")
-    starts = torch.randint(0, len(ids) - context - 1, (batch_size,), generator=generator,
-                           device=ids.device)
+    starts = torch.randint(
+        0, len(ids) - context - 1, (batch_size,), generator=generator, device=ids.device
+    )
     offsets = torch.arange(context, device=ids.device)
     x = ids[starts[:, None] + offsets]
     return x, ids[starts[:, None] + offsets + 1]
@@ -188,7 +213,7 @@ def apply_rope(x, positions, *, base: float = 10000.0, interleaved: bool = False
         x1, x2 = x[..., 0::2], x[..., 1::2]
         out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
         return out.flatten(-2)
-    x1, x2 = x[..., : d // 2], x[..., d // 2:]
+    x1, x2 = x[..., : d // 2], x[..., d // 2 :]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
@@ -268,14 +293,23 @@ class GroupedQueryAttention(nn.Module):
     h_kv = h_q is multi-head attention, h_kv = 1 is multi-query attention.
     """
 
-    def __init__(self, d_model: int, num_heads: int, num_kv_heads: int | None = None, *,
-                 rope: bool = True, window: int | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        num_kv_heads: int | None = None,
+        *,
+        rope: bool = True,
+        window: int | None = None,
+    ):
         super().__init__()
         num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
         if d_model % num_heads:
             raise ValueError(f"d_model={d_model} must be divisible by num_heads={num_heads}")
         if num_heads % num_kv_heads:
-            raise ValueError(f"num_heads={num_heads} must be divisible by num_kv_heads={num_kv_heads}")
+            raise ValueError(
+                f"num_heads={num_heads} must be divisible by num_kv_heads={num_kv_heads}"
+            )
         self.h, self.h_kv, self.d_head = num_heads, num_kv_heads, d_model // num_heads
         self.rope, self.window = rope, window
         self.W_q = nn.Linear(d_model, d_model, bias=False)
@@ -285,7 +319,7 @@ class GroupedQueryAttention(nn.Module):
         self.last_weights = None
 
     def forward(self, x, *, cache: KVCache | None = None, layer: int = 0):
-        """``x`` (B, T, d_model) are the new tokens; with a ``cache`` they come after the cached ones."""
+        """``x`` (B, T, d_model): the new tokens, which come after the cached ones if any."""
         B, T, _ = x.shape
         start = 0 if cache is None or cache.k[layer] is None else cache.k[layer].shape[-2]
         pos = torch.arange(start, start + T, device=x.device)
@@ -310,8 +344,14 @@ class ModernBlock(nn.Module):
     """Pre-norm block of Llama/Mistral: H = X + GQA(RMSNorm(X)),  Y = H + SwiGLU(RMSNorm(H)),
     with rotary positions inside the attention and an optional sliding window."""
 
-    def __init__(self, d_model: int, num_heads: int, num_kv_heads: int | None = None,
-                 d_ff: int | None = None, window: int | None = None):
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        num_kv_heads: int | None = None,
+        d_ff: int | None = None,
+        window: int | None = None,
+    ):
         super().__init__()
         self.norm1, self.norm2 = RMSNorm(d_model), RMSNorm(d_model)
         self.attn = GroupedQueryAttention(d_model, num_heads, num_kv_heads, window=window)
@@ -326,19 +366,26 @@ class ModernLM(nn.Module):
     """Decoder-only LM from ``ModernBlock``s; no position embedding (RoPE does it) and the output
     layer shares the input embedding matrix (tied weights, as in PaLM)."""
 
-    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4,
-                 num_kv_heads: int | None = None, num_layers: int = 2, d_ff: int | None = None,
-                 window: int | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_kv_heads: int | None = None,
+        num_layers: int = 2,
+        d_ff: int | None = None,
+        window: int | None = None,
+    ):
         super().__init__()
         self.tok = nn.Embedding(vocab_size, d_model)
-        nn.init.normal_(self.tok.weight, std=d_model ** -0.5)
+        nn.init.normal_(self.tok.weight, std=d_model**-0.5)
         self.blocks = nn.ModuleList(
             ModernBlock(d_model, num_heads, num_kv_heads, d_ff, window) for _ in range(num_layers)
         )
         self.norm = RMSNorm(d_model)
 
     def forward(self, idx, *, cache: KVCache | None = None):
-        """``idx`` (B, T) -> logits (B, T, vocab). With ``cache``, ``idx`` are the new tokens only."""
+        """``idx`` (B, T) -> logits (B, T, vocab); with ``cache``, ``idx`` holds new tokens only."""
         x = self.tok(idx)
         for i, block in enumerate(self.blocks):
             x = block(x, cache=cache, layer=i)
@@ -374,7 +421,19 @@ def count_parameters(model: nn.Module) -> int:
 
 
 __all__ = [
-    "TransformerBlock", "CharTransformer", "lm_batches", "RMSNorm", "SwiGLU", "rope_angles",
-    "apply_rope", "rope_matrix", "sliding_window_mask", "position_mask", "KVCache",
-    "GroupedQueryAttention", "ModernBlock", "ModernLM", "count_parameters",
+    "TransformerBlock",
+    "CharTransformer",
+    "lm_batches",
+    "RMSNorm",
+    "SwiGLU",
+    "rope_angles",
+    "apply_rope",
+    "rope_matrix",
+    "sliding_window_mask",
+    "position_mask",
+    "KVCache",
+    "GroupedQueryAttention",
+    "ModernBlock",
+    "ModernLM",
+    "count_parameters",
 ]

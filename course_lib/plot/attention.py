@@ -14,8 +14,17 @@ def _as_array(weights):
     return weights
 
 
-def attention_heatmap(weights, keys=None, queries=None, *, ax=None, title="attention",
-                      annotate: bool = False, cmap="viridis", vmax=None):
+def attention_heatmap(
+    weights,
+    keys=None,
+    queries=None,
+    *,
+    ax=None,
+    title="attention",
+    annotate: bool = False,
+    cmap="viridis",
+    vmax=None,
+):
     """Draw one (queries x keys) weight matrix; row i shows where query i looks.
 
     ``keys``/``queries`` are tick labels (tokens); ``queries`` defaults to ``keys``.
@@ -35,8 +44,15 @@ def attention_heatmap(weights, keys=None, queries=None, *, ax=None, title="atten
     if annotate:
         for i in range(w.shape[0]):
             for j in range(w.shape[1]):
-                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if w[i, j] < 0.5 * (vmax or w.max()) else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{w[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if w[i, j] < 0.5 * (vmax or w.max()) else "black",
+                )
     ax.set_xlabel("key (attended to)")
     ax.set_ylabel("query")
     ax.set_title(title)
@@ -44,21 +60,25 @@ def attention_heatmap(weights, keys=None, queries=None, *, ax=None, title="atten
     return ax
 
 
-def attention_grid(attentions, tokens=None, *, layers=None, heads=None, size: float = 2.2,
-                   suptitle=None):
-    """One panel per (layer, head). ``attentions``: list over layers of (h, T, T) or (1, h, T, T)."""
+def attention_grid(
+    attentions, tokens=None, *, layers=None, heads=None, size: float = 2.2, suptitle=None
+):
+    """One panel per (layer, head); ``attentions`` lists (h, T, T) or (1, h, T, T) per layer."""
     mats = []
     for a in attentions:
         a = a.detach().float().cpu() if isinstance(a, torch.Tensor) else torch.as_tensor(a)
         if a.dim() == 4:
             a = a[0]
         if a.dim() != 3:
-            raise ValueError(f"each layer's attention must be (h, T, T) or (1, h, T, T), got {tuple(a.shape)}")
+            raise ValueError(
+                f"each layer's attention must be (h, T, T) or (1, h, T, T), got {tuple(a.shape)}"
+            )
         mats.append(a)
     layers = range(len(mats)) if layers is None else layers
     heads = range(mats[0].shape[0]) if heads is None else heads
-    fig, axes = plt.subplots(len(layers), len(heads), figsize=(size * len(heads), size * len(layers)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(layers), len(heads), figsize=(size * len(heads), size * len(layers)), squeeze=False
+    )
     for r, layer in enumerate(layers):
         for c, head in enumerate(heads):
             ax = axes[r, c]

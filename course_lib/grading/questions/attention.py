@@ -13,7 +13,10 @@ def _inputs(seed=0, B=2, T=5, d=4):
 
 
 # ----------------------------------------------------------------------------- attention.sdpa
-@case("attention.sdpa", hint="Return a pair (output, weights) with shapes (..., T_q, d_v) and (..., T_q, T_k).")
+@case(
+    "attention.sdpa",
+    hint="Return a pair (output, weights) with shapes (..., T_q, d_v) and (..., T_q, T_k).",
+)
 def sdpa_shapes(fn):
     q, k, v = _inputs()
     out, w = fn(q, k, v[..., :3])
@@ -25,7 +28,9 @@ def sdpa_shapes(fn):
 def sdpa_rows_sum_to_one(fn):
     q, k, v = _inputs(1)
     _, w = fn(q, k, v)
-    assert torch.allclose(w.sum(-1), torch.ones(2, 5), atol=1e-5), "rows of the weights do not sum to 1"
+    assert torch.allclose(w.sum(-1), torch.ones(2, 5), atol=1e-5), (
+        "rows of the weights do not sum to 1"
+    )
 
 
 @case("attention.sdpa", hint="Divide the scores by sqrt(d_k) before the softmax.")
@@ -38,16 +43,21 @@ def sdpa_one_query(fn):
     assert abs(out.item() - expected) < 1e-5, "wrong value for a single query and two keys"
 
 
-@case("attention.sdpa", hint="Masked keys (mask False) must get exactly zero weight: fill their scores with -inf.")
+@case(
+    "attention.sdpa",
+    hint="Masked keys (mask False) must get exactly zero weight: fill their scores with -inf.",
+)
 def sdpa_mask(fn):
     q, k, v = _inputs(2)
     mask = torch.ones(5, 5, dtype=torch.bool).tril()
     _, w = fn(q, k, v, mask)
     assert torch.all(w[:, mask.logical_not()] == 0), "masked positions received weight"
-    assert torch.allclose(w.sum(-1), torch.ones(2, 5), atol=1e-5), "rows do not sum to 1 with a mask"
+    assert torch.allclose(w.sum(-1), torch.ones(2, 5), atol=1e-5), (
+        "rows do not sum to 1 with a mask"
+    )
 
 
-# ----------------------------------------------------------------------------- attention.split_heads
+# ------------------------------------------------------------------------- attention.split_heads
 @case("attention.split_heads", hint="(B, T, h*d) must become (B, h, T, d).")
 def split_shape(fn):
     out = fn(torch.zeros(2, 3, 12), 4)
@@ -61,7 +71,7 @@ def split_content(fn):
     assert torch.equal(out[:, 1], x[..., 3:]), "head 1 does not hold the second chunk of features"
 
 
-# ----------------------------------------------------------------------------- attention.merge_heads
+# ------------------------------------------------------------------------- attention.merge_heads
 @case("attention.merge_heads", hint="(B, h, T, d) must become (B, T, h*d).")
 def merge_shape(fn):
     out = fn(torch.zeros(2, 4, 3, 5))
@@ -72,8 +82,9 @@ def merge_shape(fn):
 def merge_content(fn):
     x = torch.arange(1 * 2 * 3 * 2, dtype=torch.float).view(1, 2, 3, 2)
     out = fn(x)
-    assert torch.equal(out[0, 1, :2], x[0, 0, 1]) and torch.equal(out[0, 1, 2:], x[0, 1, 1]), \
+    assert torch.equal(out[0, 1, :2], x[0, 0, 1]) and torch.equal(out[0, 1, 2:], x[0, 1, 1]), (
         "token 1's features are not head 0's then head 1's"
+    )
 
 
 # ----------------------------------------------------------------------------- attention.positional
@@ -83,7 +94,10 @@ def pe_shape(fn):
     assert tuple(out.shape) == (7, 6), f"got shape {tuple(out.shape)}"
 
 
-@case("attention.positional", hint="Position 0: sin(0) = 0 in even columns, cos(0) = 1 in odd columns.")
+@case(
+    "attention.positional",
+    hint="Position 0: sin(0) = 0 in even columns, cos(0) = 1 in odd columns.",
+)
 def pe_position_zero(fn):
     out = fn(3, 8)
     assert torch.allclose(out[0], torch.tensor([0.0, 1.0] * 4)), "row 0 is wrong"

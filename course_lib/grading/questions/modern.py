@@ -12,11 +12,14 @@ def rms_shape(fn):
     assert tuple(out.shape) == (2, 3, 4), f"got shape {tuple(out.shape)}"
 
 
-@case("modern.rms_norm", hint="Divide by sqrt(mean of squares + eps) over the LAST axis; do not subtract the mean.")
+@case(
+    "modern.rms_norm",
+    hint="Divide by sqrt(mean of squares + eps) over the LAST axis; do not subtract the mean.",
+)
 def rms_values(fn):
     x = torch.tensor([[3.0, 4.0]])
     out = fn(x, torch.ones(2), eps=0.0)
-    expected = x / (12.5 ** 0.5)
+    expected = x / (12.5**0.5)
     assert torch.allclose(out, expected, atol=1e-6), "wrong values for x = [3, 4]"
 
 
@@ -24,7 +27,9 @@ def rms_values(fn):
 def rms_weight(fn):
     x = torch.tensor([[1.0, 1.0, 1.0]])
     out = fn(x, torch.tensor([1.0, 2.0, 3.0]), eps=0.0)
-    assert torch.allclose(out, torch.tensor([[1.0, 2.0, 3.0]]), atol=1e-6), "the weight is not applied"
+    assert torch.allclose(out, torch.tensor([[1.0, 2.0, 3.0]]), atol=1e-6), (
+        "the weight is not applied"
+    )
 
 
 # ----------------------------------------------------------------------------- modern.rope
@@ -47,20 +52,28 @@ def rope_norm(fn):
     assert torch.allclose(out.norm(dim=-1), x.norm(dim=-1), atol=1e-5), "the norm changed"
 
 
-@case("modern.rope", hint="Pair feature i with feature i + d/2 (rotate half); pair 0 turns by m * 1 radian.")
+@case(
+    "modern.rope",
+    hint="Pair feature i with feature i + d/2 (rotate half); pair 0 turns by m * 1 radian.",
+)
 def rope_first_pair(fn):
     x = torch.zeros(1, 4)
     x[0, 0] = 1.0
     out = fn(x, torch.tensor([1]))
     c, s = torch.cos(torch.tensor(1.0)), torch.sin(torch.tensor(1.0))
-    assert torch.allclose(out[0], torch.tensor([c, 0.0, s, 0.0]), atol=1e-6), "wrong rotation of the first pair"
+    assert torch.allclose(out[0], torch.tensor([c, 0.0, s, 0.0]), atol=1e-6), (
+        "wrong rotation of the first pair"
+    )
 
 
 # ----------------------------------------------------------------------------- modern.gqa
 def _qkv(h_q, h_kv, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(2, h_q, 5, 4, generator=g), torch.randn(2, h_kv, 5, 4, generator=g),
-            torch.randn(2, h_kv, 5, 4, generator=g))
+    return (
+        torch.randn(2, h_q, 5, 4, generator=g),
+        torch.randn(2, h_kv, 5, 4, generator=g),
+        torch.randn(2, h_kv, 5, 4, generator=g),
+    )
 
 
 @case("modern.gqa", hint="The output has the shape of the queries (B, h_q, T, d).")
@@ -76,11 +89,16 @@ def gqa_equals_mha(fn):
     assert torch.allclose(fn(q, k, v), ref, atol=1e-5), "wrong result when h_kv = h_q"
 
 
-@case("modern.gqa", hint="Query heads 0 and 1 share key/value head 0 when g = 2 (use repeat_interleave, not repeat).")
+@case(
+    "modern.gqa",
+    hint="Query heads 0 and 1 share key/value head 0 when g = 2 (repeat_interleave, not repeat).",
+)
 def gqa_grouping(fn):
     q, k, v = _qkv(4, 2, 2)
     out = fn(q, k, v)
-    ref = torch.nn.functional.scaled_dot_product_attention(q[:, 1:2], k[:, :1], v[:, :1], is_causal=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        q[:, 1:2], k[:, :1], v[:, :1], is_causal=True
+    )
     assert torch.allclose(out[:, 1:2], ref, atol=1e-5), "query head 1 does not use key/value head 0"
 
 
@@ -88,7 +106,9 @@ def gqa_grouping(fn):
 def gqa_causal(fn):
     q, k, v = _qkv(2, 1, 3)
     out = fn(q, k, v)
-    assert torch.allclose(out[:, :, 0], v[:, :1, 0].expand(2, 2, 4), atol=1e-5), "position 0 sees the future"
+    assert torch.allclose(out[:, :, 0], v[:, :1, 0].expand(2, 2, 4), atol=1e-5), (
+        "position 0 sees the future"
+    )
 
 
 # ----------------------------------------------------------------------------- modern.window_mask
@@ -98,7 +118,10 @@ def window_type(fn):
     assert m.dtype == torch.bool and tuple(m.shape) == (5, 5), f"got {m.dtype} {tuple(m.shape)}"
 
 
-@case("modern.window_mask", hint="Query i sees keys i - w/2 ... i: w/2 + 1 keys once far enough from the start.")
+@case(
+    "modern.window_mask",
+    hint="Query i sees keys i - w/2 ... i: w/2 + 1 keys once far enough from the start.",
+)
 def window_counts(fn):
     m = fn(8, 6)
     assert m.sum(1).tolist() == [1, 2, 3, 4, 4, 4, 4, 4], "wrong number of visible keys per query"
