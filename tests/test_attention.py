@@ -127,3 +127,22 @@ def test_sinusoidal_encoding_values():
     torch.testing.assert_close(pe[7, 2], torch.sin(torch.tensor(7 / 10000 ** (2 / 16))))
     with pytest.raises(ValueError, match="even"):
         sinusoidal_encoding(4, 5)
+
+
+@pytest.mark.parametrize("score", ["additive", "multiplicative"])
+def test_attention_seq2seq_weights_ignore_padding(score):
+    from course_lib.data.sequences import digit_task
+    from course_lib.models.attention import AttentionSeq2Seq
+
+    set_seed(0)
+    pairs = digit_task(6, task="reverse", min_len=2, max_len=7, seed=0).to(DEV)
+    model = AttentionSeq2Seq(13, 8, 16, score=score).to(DEV)
+    logits = model(pairs.src, pairs.src_len, pairs.tgt[:, :-1])
+    assert logits.shape == (6, 8, 13)
+    tokens, w = model.greedy(pairs.src, pairs.src_len, 8, return_weights=True)
+    assert w.shape == (6, 8, 7)
+    pad = torch.arange(7, device=DEV)[None, :] >= pairs.src_len[:, None]
+    assert torch.all(w.masked_select(pad[:, None, :].expand_as(w)) == 0)
+    torch.testing.assert_close(w.sum(-1), torch.ones(6, 8, device=DEV))
+    with pytest.raises(ValueError, match="score"):
+        AttentionSeq2Seq(13, score="cosine")
