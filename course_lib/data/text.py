@@ -151,3 +151,67 @@ def split_text(text: str, *, val: float = 0.1) -> tuple[str, str]:
     paragraphs = text.split("\n\n")
     cut = max(1, round(len(paragraphs) * (1 - val)))
     return "\n\n".join(paragraphs[:cut]), "\n\n".join(paragraphs[cut:])
+
+
+# -- words -------------------------------------------------------------------------------------
+PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN = "<pad>", "<unk>", "<bos>", "<eos>"
+SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN)
+_WORD = re.compile(r"[a-z][a-z0-9_]*(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9_]")
+
+
+def word_tokenize(text: str, *, paragraph_eos: bool = True) -> list[str]:
+    """Lower-case ``text`` and cut it into words, numbers and single punctuation marks.
+
+    With ``paragraph_eos`` each paragraph (blank-line separated) ends with ``<eos>``, so a
+    language model sees where a text stops.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    tokens = []
+    for para in text.split("\n\n"):
+        words = _WORD.findall(para.lower())
+        if words:
+            tokens.extend(words)
+            if paragraph_eos:
+                tokens.append(EOS_TOKEN)
+    return tokens
+
+
+class WordVocab:
+    """Token <-> id mapping with the specials ``<pad>`` = 0, ``<unk>`` = 1, ``<bos>`` = 2,
+    ``<eos>`` = 3, then the kept words by decreasing frequency (ties alphabetical).
+
+    Words seen fewer than ``min_count`` times (or beyond ``max_size``) map to ``<unk>``.
+    """
+
+    def __init__(self, tokens, *, min_count: int = 1, max_size: int | None = None):
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        counts = {}
+        for tok in tokens:
+            counts[tok] = counts.get(tok, 0) + 1
+        words = sorted((w for w, c in counts.items() if c >= min_count and w not in SPECIAL_TOKENS),
+                       key=lambda w: (-counts[w], w))
+        if max_size is not None:
+            words = words[: max(0, max_size - len(SPECIAL_TOKENS))]
+        self.itos = list(SPECIAL_TOKENS) + words
+        self.stoi = {w: i for i, w in enumerate(self.itos)}
+        self.counts = counts
+
+    pad, unk, bos, eos = 0, 1, 2, 3
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __contains__(self, word) -> bool:
+        return word in self.stoi
+
+    def encode(self, tokens) -> torch.Tensor:
+        """ids (int64 tensor) of ``tokens``; unknown words become ``<unk>``."""
+        if isinstance(tokens, str):
+            raise TypeError("encode expects a list of tokens; call word_tokenize(text) first")
+        return torch.tensor([self.stoi.get(t, self.unk) for t in tokens], dtype=torch.long)
+
+    def decode(self, ids) -> list[str]:
+        """Tokens of ``ids``."""
+        return [self.itos[int(i)] for i in ids]
