@@ -39,8 +39,11 @@ def skipgram_pair_tensor(ids: torch.Tensor, window: int, *, generator=None, dyna
         raise ValueError(f"window must be >= 1, got {window}")
     n = len(ids)
     pos = torch.arange(n)
-    reach = (torch.randint(1, window + 1, (n,), generator=generator) if dynamic
-             else torch.full((n,), window))
+    reach = (
+        torch.randint(1, window + 1, (n,), generator=generator)
+        if dynamic
+        else torch.full((n,), window)
+    )
     centres, contexts = [], []
     for off in range(1, window + 1):
         for sign in (-1, 1):
@@ -72,8 +75,8 @@ class SkipGramNS(nn.Module):
 
     def forward(self, centres, contexts, negatives):
         """Mean loss over the batch: centres (B,), contexts (B,), negatives (B, k)."""
-        vc = self.v(centres)                                           # (B, d)
-        pos = (self.u(contexts) * vc).sum(-1)                          # (B,)
+        vc = self.v(centres)  # (B, d)
+        pos = (self.u(contexts) * vc).sum(-1)  # (B,)
         neg = torch.bmm(self.u(negatives), vc.unsqueeze(-1)).squeeze(-1)  # (B, k)
         return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
@@ -82,9 +85,21 @@ class SkipGramNS(nn.Module):
         return self.v.weight.detach()
 
 
-def train_skipgram(ids, counts, *, dim: int = 50, window: int = 4, negatives: int = 5,
-                   epochs: int = 5, batch_size: int = 1024, lr: float = 0.01, t: float = 1e-3,
-                   seed: int = 0, device=None, progress: bool = True):
+def train_skipgram(
+    ids,
+    counts,
+    *,
+    dim: int = 50,
+    window: int = 4,
+    negatives: int = 5,
+    epochs: int = 5,
+    batch_size: int = 1024,
+    lr: float = 0.01,
+    t: float = 1e-3,
+    seed: int = 0,
+    device=None,
+    progress: bool = True,
+):
     """Train ``SkipGramNS`` on the 1-D id tensor ``ids``; ``counts`` (V,) are word counts.
 
     Each epoch draws fresh subsampled text, dynamic windows and negatives; Adam on the

@@ -60,14 +60,14 @@ class NGramLM:
     def prob(self, token: int, history=()) -> float:
         """p(token | history); only the last n-1 ids of ``history`` matter."""
         self._check_fitted()
-        history = tuple(history)[-(self.n - 1):] if self.n > 1 else ()
+        history = tuple(history)[-(self.n - 1) :] if self.n > 1 else ()
         if self.method == "add_k":
             nxt, total, _ = self.counts[len(history)].get(history, (None, 0, 0))
             c = nxt[token] if nxt is not None else 0
             return (c + self.k) / (total + self.k * self.V)
         p = 1.0 / self.V
         for m in range(len(history) + 1):  # shortest history first, then longer ones
-            h = history[len(history) - m:]
+            h = history[len(history) - m :]
             entry = self.counts[m].get(h)
             if entry is None:
                 break  # a longer history containing h was never seen either
@@ -78,7 +78,7 @@ class NGramLM:
     def distribution(self, history=()) -> np.ndarray:
         """The whole next-token distribution p(. | history) as a length-V array."""
         self._check_fitted()
-        history = tuple(history)[-(self.n - 1):] if self.n > 1 else ()
+        history = tuple(history)[-(self.n - 1) :] if self.n > 1 else ()
         if self.method == "add_k":
             nxt, total, _ = self.counts[len(history)].get(history, ({}, 0, 0))
             p = np.full(self.V, self.k / (total + self.k * self.V))
@@ -87,7 +87,7 @@ class NGramLM:
             return p
         p = np.full(self.V, 1.0 / self.V)
         for m in range(len(history) + 1):
-            entry = self.counts[m].get(history[len(history) - m:])
+            entry = self.counts[m].get(history[len(history) - m :])
             if entry is None:
                 break
             nxt, total, distinct = entry
@@ -100,7 +100,9 @@ class NGramLM:
     def log_likelihood(self, ids) -> float:
         """Sum over t of ln p(x_t | h_t) for every token of ``ids``."""
         ids = _as_list(ids, self.V)
-        return sum(math.log(self.prob(w, ids[max(0, t - self.n + 1):t])) for t, w in enumerate(ids))
+        return sum(
+            math.log(self.prob(w, ids[max(0, t - self.n + 1) : t])) for t, w in enumerate(ids)
+        )
 
     def cross_entropy(self, ids) -> float:
         """Mean negative log-likelihood per token, in nats."""
@@ -122,7 +124,7 @@ class NGramLM:
         for _ in range(length):
             p = self.distribution(out) ** (1.0 / temperature)
             out.append(int(rng.choice(self.V, p=p / p.sum())))
-        return out[len(prefix):]
+        return out[len(prefix) :]
 
 
 def _as_list(ids, V):

@@ -46,7 +46,7 @@ def test_uniform_unigram_perplexity_is_vocab_size():
 def test_perplexity_is_exp_cross_entropy():
     lm = NGramLM(3, 5).fit(TEXT)
     test = [0, 1, 2, 2, 0, 4]
-    ll = sum(math.log(lm.prob(w, test[max(0, t - 2):t])) for t, w in enumerate(test))
+    ll = sum(math.log(lm.prob(w, test[max(0, t - 2) : t])) for t, w in enumerate(test))
     assert math.isclose(lm.perplexity(test), math.exp(-ll / len(test)))
 
 

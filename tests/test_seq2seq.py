@@ -2,7 +2,15 @@ import pytest
 import torch
 
 from course_lib.data.sequences import (
-    BOS, EOS, N_SPECIAL, PAD, bucket_batches, digit_task, lag_task, pad_sequences, tokens_to_str,
+    BOS,
+    EOS,
+    N_SPECIAL,
+    PAD,
+    bucket_batches,
+    digit_task,
+    lag_task,
+    pad_sequences,
+    tokens_to_str,
 )
 from course_lib.models.seq2seq import Seq2Seq, exact_match, seq2seq_loss, train_seq2seq
 
@@ -26,7 +34,7 @@ def test_digit_task_targets(task):
         assert all(t >= N_SPECIAL for t in x) and (p.src[i, n:] == PAD).all()
         expect = {"reverse": x[::-1], "copy": x, "sort": sorted(x)}[task]
         assert p.tgt[i, : n + 2].tolist() == [BOS, *expect, EOS]
-        assert (p.tgt[i, n + 2:] == PAD).all() and p.tgt_len[i] == n + 2
+        assert (p.tgt[i, n + 2 :] == PAD).all() and p.tgt_len[i] == n + 2
 
 
 def test_digit_task_bad_args():
@@ -104,6 +112,6 @@ def test_seq2seq_learns_short_reversal():
     # after EOS only PAD
     for row in tokens.tolist():
         if EOS in row:
-            assert all(t == PAD for t in row[row.index(EOS) + 1:])
+            assert all(t == PAD for t in row[row.index(EOS) + 1 :])
     _, w = model.greedy(test.src, test.src_len, max_len=6, return_weights=True)
     assert w is None

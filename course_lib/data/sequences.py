@@ -83,8 +83,15 @@ def bucket_batches(lengths, batch_size: int, *, shuffle: bool = True, generator=
     yield from chunks
 
 
-def digit_task(n: int, *, task: str = "reverse", min_len: int = 1, max_len: int = 10,
-               n_symbols: int = 10, seed: int = 0) -> SeqPairs:
+def digit_task(
+    n: int,
+    *,
+    task: str = "reverse",
+    min_len: int = 1,
+    max_len: int = 10,
+    n_symbols: int = 10,
+    seed: int = 0,
+) -> SeqPairs:
     """``n`` random digit strings of length uniform in [min_len, max_len] and their targets.
 
     ``task``: ``"reverse"`` (y = x read backwards), ``"copy"`` (y = x) or ``"sort"``

@@ -190,8 +190,10 @@ class WordVocab:
         counts = {}
         for tok in tokens:
             counts[tok] = counts.get(tok, 0) + 1
-        words = sorted((w for w, c in counts.items() if c >= min_count and w not in SPECIAL_TOKENS),
-                       key=lambda w: (-counts[w], w))
+        words = sorted(
+            (w for w, c in counts.items() if c >= min_count and w not in SPECIAL_TOKENS),
+            key=lambda w: (-counts[w], w),
+        )
         if max_size is not None:
             words = words[: max(0, max_size - len(SPECIAL_TOKENS))]
         self.itos = list(SPECIAL_TOKENS) + words

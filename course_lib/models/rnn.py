@@ -158,8 +158,16 @@ class CharLM(nn.Module):
     long texts can be read in chunks by passing the state on.
     """
 
-    def __init__(self, vocab_size: int, *, emb_dim: int = 32, hidden: int = 256,
-                 cell: str = "gru", num_layers: int = 1, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        *,
+        emb_dim: int = 32,
+        hidden: int = 256,
+        cell: str = "gru",
+        num_layers: int = 1,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if vocab_size < 2:
             raise ValueError(f"vocab_size must be >= 2, got {vocab_size}")
@@ -185,9 +193,20 @@ def random_windows(ids, n: int, length: int, generator=None):
     return w[:, :-1], w[:, 1:]
 
 
-def train_char_lm(model, ids, *, steps: int = 500, batch_size: int = 64, seq_len: int = 100,
-                  lr: float = 3e-3, clip_grad: float = 1.0, seed: int = 0, progress: bool = True,
-                  eval_ids=None, eval_every: int = 0) -> dict:
+def train_char_lm(
+    model,
+    ids,
+    *,
+    steps: int = 500,
+    batch_size: int = 64,
+    seq_len: int = 100,
+    lr: float = 3e-3,
+    clip_grad: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+    eval_ids=None,
+    eval_every: int = 0,
+) -> dict:
     """Teacher-forced training on random windows of ``ids`` (1-D tensor of character ids).
 
     Loss: mean cross-entropy -ln p(x_{t+1} | x_<=t) over all positions; Adam with a cosine
@@ -239,13 +258,17 @@ def char_lm_cross_entropy(model, ids, *, n_streams: int = 16, chunk: int = 200) 
     model.eval()
     total, count, state = 0.0, 0, None
     for s in range(0, per - 1, chunk):
-        x, y = streams[:, s : min(s + chunk, per - 1)], streams[:, s + 1 : min(s + chunk, per - 1) + 1]
+        x, y = (
+            streams[:, s : min(s + chunk, per - 1)],
+            streams[:, s + 1 : min(s + chunk, per - 1) + 1],
+        )
         logits, state = model(x, state)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                 reduction="sum").item()
+        total += F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+        ).item()
         count += y.numel()
     # the tail that did not fill a stream is scored too, after the last stream's state
-    tail = ids[per * n_streams - 1:]
+    tail = ids[per * n_streams - 1 :]
     if len(tail) > 1:
         last_state = None if state is None else _select(state, -1)
         logits, _ = model(tail[None, :-1], last_state)

@@ -33,13 +33,29 @@ class Seq2Seq(nn.Module):
     (the true previous token is fed at each step); ``greedy`` feeds back its own argmax.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 128, *,
-                 pad: int = PAD, bos: int = BOS, eos: int = EOS):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 128,
+        *,
+        pad: int = PAD,
+        bos: int = BOS,
+        eos: int = EOS,
+    ):
         super().__init__()
         if vocab_size < 2 or emb_dim < 1 or hidden < 1:
-            raise ValueError(f"need vocab_size >= 2, emb_dim >= 1, hidden >= 1; got "
-                             f"{vocab_size}, {emb_dim}, {hidden}")
-        self.vocab_size, self.hidden, self.pad, self.bos, self.eos = vocab_size, hidden, pad, bos, eos
+            raise ValueError(
+                f"need vocab_size >= 2, emb_dim >= 1, hidden >= 1; got "
+                f"{vocab_size}, {emb_dim}, {hidden}"
+            )
+        self.vocab_size, self.hidden, self.pad, self.bos, self.eos = (
+            vocab_size,
+            hidden,
+            pad,
+            bos,
+            eos,
+        )
         self.src_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.tgt_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.encoder = nn.GRU(emb_dim, hidden, batch_first=True)
@@ -56,10 +72,13 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"src_len must be ({src.shape[0]},), got {tuple(src_len.shape)}")
         # packing makes the GRU stop at each sequence's true end, so h_S is not read from PAD
         packed = nn.utils.rnn.pack_padded_sequence(
-            self.src_embed(src), src_len.cpu(), batch_first=True, enforce_sorted=False)
+            self.src_embed(src), src_len.cpu(), batch_first=True, enforce_sorted=False
+        )
         out, h = self.encoder(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        mask = torch.arange(src.shape[1], device=src.device)[None, :] < src_len.to(src.device)[:, None]
+        mask = (
+            torch.arange(src.shape[1], device=src.device)[None, :] < src_len.to(src.device)[:, None]
+        )
         return out, h[-1], mask
 
     def context(self, query, enc_out, src_mask):
@@ -116,8 +135,9 @@ class Seq2Seq(nn.Module):
 
 def seq2seq_loss(logits, tgt_out, pad: int = PAD):
     """Mean cross-entropy -log p(y_t | y_<t, x) over the non-PAD target positions."""
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
-                           ignore_index=pad)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=pad
+    )
 
 
 def exact_match(tokens, tgt_out, pad: int = PAD) -> torch.Tensor:
@@ -130,8 +150,17 @@ def exact_match(tokens, tgt_out, pad: int = PAD) -> torch.Tensor:
     return ok.all(dim=1)
 
 
-def train_seq2seq(model, pairs, *, epochs: int = 10, lr: float = 3e-3, batch_size: int = 128,
-                  clip_grad: float = 1.0, seed: int = 0, progress: bool = True) -> dict:
+def train_seq2seq(
+    model,
+    pairs,
+    *,
+    epochs: int = 10,
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    clip_grad: float = 1.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Teacher-forced training with Adam on a ``SeqPairs`` set; returns {"train_loss": [...]}.
 
     Batches are bucketed by source length; the gradient norm is clipped to ``clip_grad``.
