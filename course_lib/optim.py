@@ -229,10 +229,17 @@ def newton_step(f, w: torch.Tensor) -> torch.Tensor:
 # --- test functions and trajectories ---
 
 def quadratic(A: torch.Tensor):
-    """Return f(w) = 1/2 w^T A w (A symmetric positive definite: minimum 0 at w = 0)."""
+    """Return f(w) = 1/2 w^T A w (A symmetric positive definite: minimum 0 at w = 0).
+
+    ``w`` may carry leading batch dimensions (..., d), e.g. a grid of points for a contour plot.
+    """
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square matrix, got shape {tuple(A.shape)}")
-    return lambda w: 0.5 * w @ A @ w
+
+    def f(w):
+        return 0.5 * ((w @ A.to(w)) * w).sum(-1)
+
+    return f
 
 
 def rosenbrock(w: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tensor:
