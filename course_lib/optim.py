@@ -25,7 +25,8 @@ class Optimizer:
     def __init__(self, params, lr: float):
         self.params = list(params)
         if not self.params:
-            raise ValueError("params is empty: pass the tensors to optimize, e.g. model.parameters()")
+            raise ValueError("params is empty: pass the tensors to optimize, "
+                             "e.g. model.parameters()")
         for p in self.params:
             if not isinstance(p, torch.Tensor) or not p.requires_grad:
                 raise TypeError("every parameter must be a tensor with requires_grad=True")
@@ -42,7 +43,7 @@ class Optimizer:
     @torch.no_grad()
     def step(self):
         self.t += 1
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self.state, strict=True):
             if p.grad is not None:
                 self.update(p, p.grad, state)
 

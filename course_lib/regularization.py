@@ -7,7 +7,6 @@ import math
 import torch
 from torch import nn
 
-
 # --- dropout ---
 
 def dropout_mask(shape, p: float, *, generator=None, device=None) -> torch.Tensor:
@@ -96,7 +95,10 @@ def lasso(X: torch.Tensor, y: torch.Tensor, alpha: float, *, steps: int = 2000) 
 
 
 def ridge(X: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
-    """Minimise (1 / 2n) ||y - X w||^2 + (alpha / 2) ||w||^2:  w = (X^T X / n + alpha I)^-1 X^T y / n."""
+    """Minimise (1 / 2n) ||y - X w||^2 + (alpha / 2) ||w||^2.
+
+    Closed form: w = (X^T X / n + alpha I)^-1 X^T y / n.
+    """
     n, d = X.shape
     return torch.linalg.solve(X.T @ X / n + alpha * torch.eye(d, dtype=X.dtype, device=X.device),
                               X.T @ y / n)

@@ -48,7 +48,7 @@ def test_small_model_matches_torch_float32(name, ours, theirs, kwargs):
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(X), y).backward()
             opt.step()
-    for pa, pb in zip(model_a.parameters(), model_b.parameters()):
+    for pa, pb in zip(model_a.parameters(), model_b.parameters(), strict=True):
         torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
 
 
@@ -86,7 +86,7 @@ def test_schedules_match_torch_schedulers():
         assert math.isclose(optim.cosine_schedule(t, steps), cos_t[t], abs_tol=1e-9)
     warm = [optim.warmup_cosine_schedule(t, 5, steps) for t in range(steps)]
     assert warm[0] == pytest.approx(0.2) and warm[4] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(warm[4:], warm[5:]))
+    assert all(a >= b for a, b in zip(warm[4:], warm[5:], strict=False))
 
 
 def test_newton_solves_quadratic_in_one_step():

@@ -62,7 +62,7 @@ def test_clip_grad_norm_matches_torch():
     n1 = R.clip_grad_norm(a, 1.0)
     n2 = torch.nn.utils.clip_grad_norm_(b, 1.0).item()
     assert n1 == pytest.approx(n2)
-    for pa, pb in zip(a, b):
+    for pa, pb in zip(a, b, strict=True):
         torch.testing.assert_close(pa.grad, pb.grad)
     # below the threshold nothing changes
     g = a[0].grad.clone()

@@ -43,8 +43,10 @@ def ten_steps_match_torch(adam_step):
     grads = [torch.randn(4, generator=gen, dtype=torch.float64) for _ in range(10)]
     ours = _run_adam(adam_step, w, grads, lr=0.05, beta1=0.8, beta2=0.99, eps=1e-8)
     ref = _torch_adam(w, grads, lr=0.05, betas=(0.8, 0.99), eps=1e-8)
-    assert torch.allclose(ours[0], ref[0], atol=1e-10), "w after 10 steps differs from torch.optim.Adam"
-    assert torch.allclose(ours[1], ref[1], atol=1e-12) and torch.allclose(ours[2], ref[2], atol=1e-12), \
+    assert torch.allclose(ours[0], ref[0], atol=1e-10), \
+        "w after 10 steps differs from torch.optim.Adam"
+    same_m = torch.allclose(ours[1], ref[1], atol=1e-12)
+    assert same_m and torch.allclose(ours[2], ref[2], atol=1e-12), \
         "the moments m, v after 10 steps differ from torch's (are you storing corrected ones?)"
 
 
@@ -57,11 +59,13 @@ def inputs_are_not_modified(adam_step):
     assert torch.equal(m, torch.zeros(2, dtype=torch.float64)), "m was modified in place"
 
 
-@case("optim.momentum_step", hint="At the first step (v is None) the velocity is the gradient itself.")
+@case("optim.momentum_step",
+      hint="At the first step (v is None) the velocity is the gradient itself.")
 def first_step_is_plain_gd(momentum_step):
     w, g = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
     new_w, v = momentum_step(w, g, None, 0.1, 0.9)
-    assert torch.allclose(torch.as_tensor(new_w), w - 0.1 * g), "the first step should be w - lr * g"
+    assert torch.allclose(torch.as_tensor(new_w), w - 0.1 * g), \
+        "the first step should be w - lr * g"
     assert torch.allclose(torch.as_tensor(v), g), "after the first step the velocity should equal g"
 
 
@@ -84,7 +88,8 @@ def matches_torch_sgd_momentum(momentum_step):
 @case("optim.warmup_cosine", hint="During warm-up: base_lr * (t + 1) / warmup.")
 def warmup_is_linear(warmup_cosine):
     lrs = [warmup_cosine(t, 4, 20, 0.8) for t in range(4)]
-    assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(lrs, [0.2, 0.4, 0.6, 0.8])), \
+    expected = [0.2, 0.4, 0.6, 0.8]
+    assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(lrs, expected, strict=True)), \
         "the learning rate during the 4 warm-up steps is not the expected linear ramp"
 
 

@@ -5,7 +5,8 @@ import torch
 from ..checks import case
 
 
-@case("regularization.inverted_dropout", hint="Training: x * mask / (1 - p). Evaluation: x unchanged.")
+@case("regularization.inverted_dropout",
+      hint="Training: x * mask / (1 - p). Evaluation: x unchanged.")
 def training_scales_kept_units(inverted_dropout):
     x = torch.tensor([1.0, 2.0, 3.0, 4.0])
     mask = torch.tensor([1.0, 0.0, 1.0, 0.0])
@@ -60,8 +61,10 @@ def running_statistics_match_torch(batchnorm_forward):
     x, gamma, beta, rm, rv = _bn_inputs(1)
     _, new_rm, new_rv = batchnorm_forward(x, gamma, beta, rm.clone(), rv.clone(), True)
     _, ref_rm, ref_rv = _bn_reference(x, gamma, beta, rm, rv, True)
-    assert torch.allclose(torch.as_tensor(new_rm), ref_rm, atol=1e-12), "the new running mean is wrong"
-    assert torch.allclose(torch.as_tensor(new_rv), ref_rv, atol=1e-12), "the new running variance is wrong"
+    assert torch.allclose(torch.as_tensor(new_rm), ref_rm, atol=1e-12), \
+        "the new running mean is wrong"
+    assert torch.allclose(torch.as_tensor(new_rv), ref_rv, atol=1e-12), \
+        "the new running variance is wrong"
 
 
 @case("regularization.batchnorm_forward", hint="Evaluation mode uses the running statistics and "
@@ -82,12 +85,12 @@ def clips_like_torch(clip_by_global_norm):
     g = torch.Generator().manual_seed(0)
     grads = [3 * torch.randn(4, 2, generator=g), 3 * torch.randn(5, generator=g)]
     params = [torch.zeros_like(t, requires_grad=True) for t in grads]
-    for p, t in zip(params, grads):
+    for p, t in zip(params, grads, strict=True):
         p.grad = t.clone()
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     out = clip_by_global_norm([t.clone() for t in grads], 1.0)
     assert len(out) == 2, "return one clipped gradient per input gradient"
-    for o, p in zip(out, params):
+    for o, p in zip(out, params, strict=True):
         assert torch.allclose(torch.as_tensor(o), p.grad, atol=1e-5), \
             "clipped gradients differ from torch.nn.utils.clip_grad_norm_"
 
@@ -96,8 +99,9 @@ def clips_like_torch(clip_by_global_norm):
 def small_gradients_are_unchanged(clip_by_global_norm):
     grads = [torch.tensor([0.1, -0.2]), torch.tensor([0.05])]
     out = clip_by_global_norm([t.clone() for t in grads], 1.0)
-    for o, t in zip(out, grads):
-        assert torch.allclose(torch.as_tensor(o), t), "a gradient shorter than max_norm must not change"
+    for o, t in zip(out, grads, strict=True):
+        assert torch.allclose(torch.as_tensor(o), t), \
+            "a gradient shorter than max_norm must not change"
 
 
 @case("regularization.precision_recall_f1", hint="Rows of cm are true classes, columns predicted "
@@ -106,8 +110,9 @@ def two_class_example(precision_recall_f1):
     cm = torch.tensor([[50, 10], [5, 35]])
     p, r, f = (torch.as_tensor(t, dtype=torch.float64) for t in precision_recall_f1(cm))
     assert p.shape == (2,) and r.shape == (2,) and f.shape == (2,), "return one value per class"
-    assert torch.allclose(p, torch.tensor([50 / 55, 35 / 45], dtype=torch.float64)), "precision is wrong"
-    assert torch.allclose(r, torch.tensor([50 / 60, 35 / 40], dtype=torch.float64)), "recall is wrong"
+    f64 = torch.float64
+    assert torch.allclose(p, torch.tensor([50 / 55, 35 / 45], dtype=f64)), "precision is wrong"
+    assert torch.allclose(r, torch.tensor([50 / 60, 35 / 40], dtype=f64)), "recall is wrong"
     assert torch.allclose(f, 2 * p * r / (p + r)), "F1 is wrong"
 
 
