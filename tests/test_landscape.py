@@ -41,3 +41,20 @@ def test_slice_matches_direct_evaluation():
     torch.testing.assert_close(line, surface[0])
     with pytest.raises(ValueError, match="betas"):
         loss_slice(model, loss_fn, X, y, d1, d2, alphas)
+
+
+def test_plot_paths_draws_each_path():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib import optim
+    from course_lib.plot.optim import plot_paths
+
+    path = optim.trajectory(lambda p: optim.Adam(p, lr=0.1), optim.rosenbrock,
+                            torch.tensor([-1.0, 1.0], dtype=torch.float64), 10)
+    ax = plot_paths(optim.rosenbrock, {"adam": path, "nan": torch.full((3, 2), float("nan"))})
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["adam", "nan"]
+    plt.close(ax.figure)

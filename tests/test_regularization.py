@@ -94,3 +94,26 @@ def test_min_norm_least_squares():
     assert a.norm() < other.norm()
     phi = R.random_relu_features(4, 7, generator=gen)
     assert phi(torch.randn(3, 4, dtype=torch.float64)).shape == (3, 7)
+
+
+def test_weight_penalty_and_soft_threshold():
+    model = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, -2.0, 0.0], [0.5, 0.0, 3.0]]))
+    assert R.weight_penalty(model, "l2").item() == pytest.approx(1 + 4 + 0.25 + 9)
+    assert R.weight_penalty(model, "l1").item() == pytest.approx(1 + 2 + 0.5 + 3)
+    with pytest.raises(ValueError, match="kind"):
+        R.weight_penalty(model, "l3")
+    torch.testing.assert_close(R.soft_threshold(torch.tensor([-2.0, -0.5, 0.3, 1.5]), 1.0),
+                               torch.tensor([-1.0, 0.0, 0.0, 0.5]))
+
+
+def test_ensemble_probs_is_the_mean_of_softmaxes():
+    torch.manual_seed(0)
+    models = [torch.nn.Linear(4, 3) for _ in range(3)]
+    X = torch.randn(5, 4)
+    with torch.no_grad():
+        expected = sum(torch.softmax(m(X), 1) for m in models) / 3
+    torch.testing.assert_close(R.ensemble_probs(models, X), expected)
+    with pytest.raises(ValueError, match="empty"):
+        R.ensemble_probs([], X)
