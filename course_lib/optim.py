@@ -25,8 +25,9 @@ class Optimizer:
     def __init__(self, params, lr: float):
         self.params = list(params)
         if not self.params:
-            raise ValueError("params is empty: pass the tensors to optimize, "
-                             "e.g. model.parameters()")
+            raise ValueError(
+                "params is empty: pass the tensors to optimize, e.g. model.parameters()"
+            )
         for p in self.params:
             if not isinstance(p, torch.Tensor) or not p.requires_grad:
                 raise TypeError("every parameter must be a tensor with requires_grad=True")
@@ -69,8 +70,14 @@ class SGD(Optimizer):
     Polyak's form m <- mu * m + lr * g, w <- w - m is the same rule with m = lr * v.
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, lr)
         _check_unit("momentum", momentum)
         if nesterov and momentum == 0:
@@ -141,8 +148,14 @@ class Adam(Optimizer):
     scaling); see ``AdamW`` for the decoupled version.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(params, lr)
         _check_unit("betas[0]", betas[0])
         _check_unit("betas[1]", betas[1])
@@ -175,8 +188,14 @@ class AdamW(Adam):
     torch's default weight_decay for AdamW is 0.01.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.01):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ):
         super().__init__(params, lr, betas, eps, weight_decay=0.0)
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
@@ -191,6 +210,7 @@ OPTIMIZERS = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam, 
 
 
 # --- learning-rate schedules: the factor that multiplies the base learning rate at step t ---
+
 
 def step_schedule(t: int, step_size: int, gamma: float = 0.1) -> float:
     """Step decay: gamma ** floor(t / step_size) (torch's StepLR)."""
@@ -219,6 +239,7 @@ def warmup_cosine_schedule(t: int, warmup: int, total: int, min_factor: float = 
 
 # --- second order ---
 
+
 def newton_step(f, w: torch.Tensor) -> torch.Tensor:
     """One Newton step w - H(w)^{-1} grad f(w), with the Hessian from autograd."""
     w = w.detach()
@@ -228,6 +249,7 @@ def newton_step(f, w: torch.Tensor) -> torch.Tensor:
 
 
 # --- test functions and trajectories ---
+
 
 def quadratic(A: torch.Tensor):
     """Return f(w) = 1/2 w^T A w (A symmetric positive definite: minimum 0 at w = 0).

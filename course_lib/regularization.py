@@ -9,6 +9,7 @@ from torch import nn
 
 # --- dropout ---
 
+
 def dropout_mask(shape, p: float, *, generator=None, device=None) -> torch.Tensor:
     """A 0/1 float mask that keeps each unit with probability 1 - p."""
     if not 0 <= p < 1:
@@ -19,8 +20,8 @@ def dropout_mask(shape, p: float, *, generator=None, device=None) -> torch.Tenso
 def inverted_dropout(x: torch.Tensor, p: float, training: bool, mask=None) -> torch.Tensor:
     """Inverted dropout, as ``torch.nn.Dropout``: drop with probability p and rescale.
 
-        training:   y = x * mask / (1 - p)      mask_i ~ Bernoulli(1 - p)
-        evaluation: y = x                       (E[y] = x already holds in training)
+    training:   y = x * mask / (1 - p)      mask_i ~ Bernoulli(1 - p)
+    evaluation: y = x                       (E[y] = x already holds in training)
     """
     if not 0 <= p < 1:
         raise ValueError(f"p (the drop probability) must lie in [0, 1), got {p}")
@@ -58,6 +59,7 @@ class Dropout(nn.Module):
 
 
 # --- penalties and the lasso ---
+
 
 def weight_penalty(model: nn.Module, kind: str = "l2") -> torch.Tensor:
     """Sum over weight matrices (not biases) of w^2 ("l2") or |w| ("l1")."""
@@ -100,11 +102,13 @@ def ridge(X: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
     Closed form: w = (X^T X / n + alpha I)^-1 X^T y / n.
     """
     n, d = X.shape
-    return torch.linalg.solve(X.T @ X / n + alpha * torch.eye(d, dtype=X.dtype, device=X.device),
-                              X.T @ y / n)
+    return torch.linalg.solve(
+        X.T @ X / n + alpha * torch.eye(d, dtype=X.dtype, device=X.device), X.T @ y / n
+    )
 
 
 # --- gradient clipping ---
+
 
 def clip_grad_norm(params, max_norm: float) -> float:
     """Rescale all gradients together so that their global norm is at most ``max_norm``.
@@ -128,6 +132,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
 # --- data augmentation for small images ---
 
+
 def random_shift(images: torch.Tensor, max_shift: int = 1, *, generator=None) -> torch.Tensor:
     """Translate each image (N, C, H, W) by a random whole number of pixels in
     [-max_shift, max_shift] along each axis, filling with zeros."""
@@ -137,14 +142,15 @@ def random_shift(images: torch.Tensor, max_shift: int = 1, *, generator=None) ->
     k = max_shift
     padded = nn.functional.pad(images, (k, k, k, k))
     shifts = torch.randint(0, 2 * k + 1, (N, 2), generator=generator)
-    rows = (torch.arange(H)[None, :] + shifts[:, :1]).to(images.device)   # (N, H)
-    cols = (torch.arange(W)[None, :] + shifts[:, 1:]).to(images.device)   # (N, W)
+    rows = (torch.arange(H)[None, :] + shifts[:, :1]).to(images.device)  # (N, H)
+    cols = (torch.arange(W)[None, :] + shifts[:, 1:]).to(images.device)  # (N, W)
     n_idx = torch.arange(N, device=images.device)[:, None, None]
     out = padded.permute(0, 2, 3, 1)[n_idx, rows[:, :, None], cols[:, None, :]]
     return out.permute(0, 3, 1, 2)
 
 
 # --- ensembles ---
+
 
 @torch.no_grad()
 def ensemble_probs(models, X: torch.Tensor) -> torch.Tensor:
@@ -159,8 +165,10 @@ def ensemble_probs(models, X: torch.Tensor) -> torch.Tensor:
 
 # --- random features and minimum-norm least squares (double descent) ---
 
-def random_relu_features(d: int, n_features: int, *, generator=None, device=None,
-                         dtype=torch.float64):
+
+def random_relu_features(
+    d: int, n_features: int, *, generator=None, device=None, dtype=torch.float64
+):
     """Return phi with phi(X) = relu(X V^T / sqrt(d)) / sqrt(N), for a fixed Gaussian V (N, d).
 
     This is a one-hidden-layer network whose first layer is random and frozen; only the output

@@ -34,8 +34,9 @@ def test_slice_matches_direct_evaluation():
     with torch.no_grad():
         assert surface[0, 1].item() == pytest.approx(loss_fn(model(X), y).item(), rel=1e-6)
         moved = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
-        moved.load_state_dict({n: p + 0.5 * d1[n] + 0.25 * d2[n]
-                               for n, p in model.state_dict().items()})
+        moved.load_state_dict(
+            {n: p + 0.5 * d1[n] + 0.25 * d2[n] for n, p in model.state_dict().items()}
+        )
         assert surface[1, 2].item() == pytest.approx(loss_fn(moved(X), y).item(), rel=1e-6)
     line = loss_slice(model, loss_fn, X, y, d1, None, alphas)
     torch.testing.assert_close(line, surface[0])
@@ -52,8 +53,12 @@ def test_plot_paths_draws_each_path():
     from course_lib import optim
     from course_lib.plot.optim import plot_paths
 
-    path = optim.trajectory(lambda p: optim.Adam(p, lr=0.1), optim.rosenbrock,
-                            torch.tensor([-1.0, 1.0], dtype=torch.float64), 10)
+    path = optim.trajectory(
+        lambda p: optim.Adam(p, lr=0.1),
+        optim.rosenbrock,
+        torch.tensor([-1.0, 1.0], dtype=torch.float64),
+        10,
+    )
     ax = plot_paths(optim.rosenbrock, {"adam": path, "nan": torch.full((3, 2), float("nan"))})
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels == ["adam", "nan"]

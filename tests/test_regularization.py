@@ -45,6 +45,7 @@ def test_lasso_matches_sklearn_and_is_sparse():
 
 def test_ridge_matches_closed_form_sklearn():
     from sklearn.linear_model import Ridge
+
     gen = np.random.default_rng(1)
     X, y = gen.standard_normal((50, 5)), gen.standard_normal(50)
     ours = R.ridge(torch.tensor(X), torch.tensor(y), 0.3).numpy()
@@ -76,7 +77,7 @@ def test_random_shift_moves_pixels():
     gen = torch.Generator().manual_seed(0)
     out = R.random_shift(img.repeat(50, 1, 1, 1), 1, generator=gen)
     assert out.shape == (50, 1, 5, 5)
-    assert torch.all(out.sum(dim=(1, 2, 3)) == 1)         # the bright pixel survives
+    assert torch.all(out.sum(dim=(1, 2, 3)) == 1)  # the bright pixel survives
     positions = {tuple(torch.nonzero(o[0])[0].tolist()) for o in out}
     assert positions <= {(r, c) for r in (1, 2, 3) for c in (1, 2, 3)} and len(positions) > 4
 
@@ -86,7 +87,7 @@ def test_min_norm_least_squares():
     Phi = torch.randn(10, 30, generator=gen, dtype=torch.float64)
     y = torch.randn(10, generator=gen, dtype=torch.float64)
     a = R.min_norm_least_squares(Phi, y)
-    torch.testing.assert_close(Phi @ a, y)                 # interpolates
+    torch.testing.assert_close(Phi @ a, y)  # interpolates
     # any other interpolating solution adds a null-space component and is longer
     null = torch.linalg.svd(Phi).Vh[10:]
     other = a + null.T @ torch.randn(20, generator=gen, dtype=torch.float64)
@@ -104,8 +105,10 @@ def test_weight_penalty_and_soft_threshold():
     assert R.weight_penalty(model, "l1").item() == pytest.approx(1 + 2 + 0.5 + 3)
     with pytest.raises(ValueError, match="kind"):
         R.weight_penalty(model, "l3")
-    torch.testing.assert_close(R.soft_threshold(torch.tensor([-2.0, -0.5, 0.3, 1.5]), 1.0),
-                               torch.tensor([-1.0, 0.0, 0.0, 0.5]))
+    torch.testing.assert_close(
+        R.soft_threshold(torch.tensor([-2.0, -0.5, 0.3, 1.5]), 1.0),
+        torch.tensor([-1.0, 0.0, 0.0, 0.5]),
+    )
 
 
 def test_ensemble_probs_is_the_mean_of_softmaxes():

@@ -28,8 +28,8 @@ class BatchNorm1d(nn.Module):
         if num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {num_features}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = nn.Parameter(torch.ones(num_features))   # gamma
-        self.bias = nn.Parameter(torch.zeros(num_features))    # beta
+        self.weight = nn.Parameter(torch.ones(num_features))  # gamma
+        self.bias = nn.Parameter(torch.zeros(num_features))  # beta
         self.register_buffer("running_mean", torch.zeros(num_features))
         self.register_buffer("running_var", torch.ones(num_features))
 
@@ -37,14 +37,17 @@ class BatchNorm1d(nn.Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(
                 f"expected input (N, {self.num_features}) or (N, {self.num_features}, L), "
-                f"got {tuple(x.shape)}")
+                f"got {tuple(x.shape)}"
+            )
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, -1) if x.ndim == 2 else (1, -1, 1)
         if self.training:
             n = x.numel() // self.num_features
             if n < 2:
-                raise ValueError("batch norm in training mode needs more than one value per "
-                                 "feature (batch size >= 2)")
+                raise ValueError(
+                    "batch norm in training mode needs more than one value per "
+                    "feature (batch size >= 2)"
+                )
             mean = x.mean(dim=axes)
             var = x.var(dim=axes, unbiased=False)
             with torch.no_grad():

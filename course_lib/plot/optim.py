@@ -5,8 +5,18 @@ import numpy as np
 import torch
 
 
-def plot_paths(f, paths: dict, *, xlim=(-2, 2), ylim=(-1, 3), ax=None, levels=30, logscale=True,
-               title=None, resolution=200):
+def plot_paths(
+    f,
+    paths: dict,
+    *,
+    xlim=(-2, 2),
+    ylim=(-1, 3),
+    ax=None,
+    levels=30,
+    logscale=True,
+    title=None,
+    resolution=200,
+):
     """Contours of ``f`` (a function of a (..., 2) tensor) with one line per path.
 
     ``paths`` maps a label to a (T, 2) tensor of iterates. With ``logscale`` the contour levels

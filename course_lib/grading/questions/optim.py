@@ -23,16 +23,21 @@ def _run_adam(adam_step, w, grads, **kw):
     return torch.as_tensor(w), torch.as_tensor(m), torch.as_tensor(v)
 
 
-@case("optim.adam_step", hint="m and v are the raw (uncorrected) moments; only the step uses "
-      "m / (1 - beta1**t) and v / (1 - beta2**t).")
+@case(
+    "optim.adam_step",
+    hint="m and v are the raw (uncorrected) moments; only the step uses "
+    "m / (1 - beta1**t) and v / (1 - beta2**t).",
+)
 def first_step_has_size_lr(adam_step):
     w = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
     g = torch.tensor([0.5, -4.0, 1e-3], dtype=torch.float64)
-    new_w, m, v = adam_step(w, g, torch.zeros(3, dtype=torch.float64),
-                            torch.zeros(3, dtype=torch.float64), 1, lr=0.1)
+    new_w, m, v = adam_step(
+        w, g, torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), 1, lr=0.1
+    )
     step = (w - torch.as_tensor(new_w)).abs()
     assert torch.allclose(step, torch.full_like(step, 0.1), atol=1e-4), (
-        "with bias correction, the very first step moves every coordinate by about lr")
+        "with bias correction, the very first step moves every coordinate by about lr"
+    )
     assert torch.allclose(torch.as_tensor(m), 0.1 * g), "the first moment m after one step is wrong"
 
 
@@ -43,11 +48,13 @@ def ten_steps_match_torch(adam_step):
     grads = [torch.randn(4, generator=gen, dtype=torch.float64) for _ in range(10)]
     ours = _run_adam(adam_step, w, grads, lr=0.05, beta1=0.8, beta2=0.99, eps=1e-8)
     ref = _torch_adam(w, grads, lr=0.05, betas=(0.8, 0.99), eps=1e-8)
-    assert torch.allclose(ours[0], ref[0], atol=1e-10), \
+    assert torch.allclose(ours[0], ref[0], atol=1e-10), (
         "w after 10 steps differs from torch.optim.Adam"
+    )
     same_m = torch.allclose(ours[1], ref[1], atol=1e-12)
-    assert same_m and torch.allclose(ours[2], ref[2], atol=1e-12), \
+    assert same_m and torch.allclose(ours[2], ref[2], atol=1e-12), (
         "the moments m, v after 10 steps differ from torch's (are you storing corrected ones?)"
+    )
 
 
 @case("optim.adam_step", hint="Return new tensors; do not modify w, m or v in place.")
@@ -59,13 +66,15 @@ def inputs_are_not_modified(adam_step):
     assert torch.equal(m, torch.zeros(2, dtype=torch.float64)), "m was modified in place"
 
 
-@case("optim.momentum_step",
-      hint="At the first step (v is None) the velocity is the gradient itself.")
+@case(
+    "optim.momentum_step", hint="At the first step (v is None) the velocity is the gradient itself."
+)
 def first_step_is_plain_gd(momentum_step):
     w, g = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
     new_w, v = momentum_step(w, g, None, 0.1, 0.9)
-    assert torch.allclose(torch.as_tensor(new_w), w - 0.1 * g), \
+    assert torch.allclose(torch.as_tensor(new_w), w - 0.1 * g), (
         "the first step should be w - lr * g"
+    )
     assert torch.allclose(torch.as_tensor(v), g), "after the first step the velocity should equal g"
 
 
@@ -81,23 +90,30 @@ def matches_torch_sgd_momentum(momentum_step):
         p.grad = g.clone()
         opt.step()
         w, v = momentum_step(w, g, v, 0.05, 0.7)
-    assert torch.allclose(torch.as_tensor(w), p.detach(), atol=1e-12), \
+    assert torch.allclose(torch.as_tensor(w), p.detach(), atol=1e-12), (
         "after 8 steps w differs from torch.optim.SGD(momentum=0.7)"
+    )
 
 
 @case("optim.warmup_cosine", hint="During warm-up: base_lr * (t + 1) / warmup.")
 def warmup_is_linear(warmup_cosine):
     lrs = [warmup_cosine(t, 4, 20, 0.8) for t in range(4)]
     expected = [0.2, 0.4, 0.6, 0.8]
-    assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(lrs, expected, strict=True)), \
+    assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(lrs, expected, strict=True)), (
         "the learning rate during the 4 warm-up steps is not the expected linear ramp"
+    )
 
 
-@case("optim.warmup_cosine", hint="After warm-up, s = t - warmup runs from 0 to total - warmup: "
-      "base_lr * (1 + cos(pi * s / (total - warmup))) / 2.")
+@case(
+    "optim.warmup_cosine",
+    hint="After warm-up, s = t - warmup runs from 0 to total - warmup: "
+    "base_lr * (1 + cos(pi * s / (total - warmup))) / 2.",
+)
 def cosine_after_warmup(warmup_cosine):
-    assert math.isclose(warmup_cosine(4, 4, 20, 0.8), 0.8, rel_tol=1e-9), \
+    assert math.isclose(warmup_cosine(4, 4, 20, 0.8), 0.8, rel_tol=1e-9), (
         "right after warm-up the rate should be the full base rate"
-    assert math.isclose(warmup_cosine(12, 4, 20, 0.8), 0.4, rel_tol=1e-9), \
+    )
+    assert math.isclose(warmup_cosine(12, 4, 20, 0.8), 0.4, rel_tol=1e-9), (
         "half-way through the cosine phase the rate should be half the base rate"
+    )
     assert abs(warmup_cosine(20, 4, 20, 0.8)) < 1e-12, "at t = total the rate should reach 0"
