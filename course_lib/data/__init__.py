@@ -6,3 +6,4 @@ from .text import load_corpus
 from .toy import toy_2d
 
 __all__ = ["Split", "batches", "load_corpus", "load_digits", "toy_2d", "train_val_test_split"]
+from .ring import ring_centers, ring_of_gaussians  # noqa: E402  (chapter 10)
