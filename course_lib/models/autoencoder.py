@@ -385,3 +385,39 @@ def train_vae(model, X, *, val=None, epochs: int = 50, lr: float = 1e-3, batch_s
             hist["val_loss"].append(negative_elbo(model, val.to(dev), beta=beta, sigma=sigma, seed=epoch)[0])
     model.eval()
     return hist
+
+
+# ---------------------------------------------------------------- evaluating learned features
+
+def linear_probe(train_features, train_labels, test_features, test_labels, *,
+                 standardize: bool = True, weight_decay: float = 1e-3,
+                 max_iter: int = 200) -> float:
+    """Test accuracy of a multinomial logistic regression fitted on frozen features.
+
+    With ``standardize`` the features are first scaled with the training mean and standard
+    deviation (each feature then counts equally in the weight penalty); the weights W, b
+    minimise (1/N) sum_i CE(W f_i + b, y_i) + weight_decay * ||W||^2 with full-batch L-BFGS.
+    """
+    if train_features.ndim != 2 or test_features.ndim != 2:
+        raise ValueError("features must be 2-D (N, F) tensors; flatten them first")
+    if train_features.shape[1] != test_features.shape[1]:
+        raise ValueError(f"train and test features differ in width: {train_features.shape[1]} "
+                         f"vs {test_features.shape[1]}")
+    ftr, fte = train_features, test_features
+    if standardize:
+        mean, std = ftr.mean(0), ftr.std(0) + 1e-6
+        ftr, fte = (ftr - mean) / std, (fte - mean) / std
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    head = nn.Linear(ftr.shape[1], num_classes).to(ftr.device)
+    opt = torch.optim.LBFGS(head.parameters(), lr=1, max_iter=max_iter,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(head(ftr), train_labels) + weight_decay * head.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        return (head(fte).argmax(1) == test_labels).float().mean().item()
