@@ -43,7 +43,8 @@ def test_vae_loss_matches_bce_and_gaussian_log_likelihood():
     logits, x = torch.randn(4, 6), torch.rand(4, 6)
     mu, logvar = torch.randn(4, 2), torch.randn(4, 2)
     loss, rec, kl = ae.vae_loss(logits, x, mu, logvar)
-    torch.testing.assert_close(rec, F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 4)
+    expected = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / 4
+    torch.testing.assert_close(rec, expected)
     torch.testing.assert_close(loss, rec + kl)
     _, rec_g, _ = ae.vae_loss(logits, x, mu, logvar, sigma=0.3)
     nll = -Normal(torch.sigmoid(logits), 0.3).log_prob(x).sum() / 4
@@ -128,3 +129,19 @@ def test_training_reduces_losses():
     vae = ae.VAE(16, 2, hidden=(32,))
     h = ae.train_vae(vae, X, val=X, epochs=20, lr=1e-2, warmup=5)
     assert h["val_loss"][-1] < h["val_loss"][0]
+
+
+def test_linear_probe_agrees_with_sklearn_logistic_regression():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+    X, y = torch.tensor(X, dtype=torch.float32)[order], torch.tensor(y)[order]
+    Xtr, ytr, Xte, yte = X[:100], y[:100], X[100:], y[100:]
+    ours = ae.linear_probe(Xtr, ytr, Xte, yte, standardize=False, weight_decay=0.5 / 100)
+    # sklearn minimises sum_i CE_i + ||W||^2 / (2C): the same objective as ours times N with C = 1
+    ref = LogisticRegression(C=1.0, max_iter=5000).fit(Xtr.numpy(), ytr.numpy())
+    assert abs(ours - ref.score(Xte.numpy(), yte.numpy())) <= 0.04
+    with pytest.raises(ValueError, match="2-D"):
+        ae.linear_probe(Xtr[:, :, None], ytr, Xte, yte)

@@ -35,7 +35,8 @@ def test_non_saturating_gradient_stays_large_when_d_rejects_fakes():
 
 
 def test_models_shapes_and_label_errors():
-    G, D = gan.Generator(4, 6, num_classes=3, out_activation="sigmoid"), gan.Discriminator(6, num_classes=3)
+    G = gan.Generator(4, 6, num_classes=3, out_activation="sigmoid")
+    D = gan.Discriminator(6, num_classes=3)
     y = torch.tensor([0, 2])
     x = G(torch.randn(2, 4), y)
     assert x.shape == (2, 6) and x.min() >= 0 and x.max() <= 1

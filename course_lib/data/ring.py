@@ -6,7 +6,7 @@ import torch
 
 
 def ring_centers(modes: int = 8, radius: float = 2.0) -> torch.Tensor:
-    """The ``modes`` centres (radius cos(2 pi k / modes), radius sin(2 pi k / modes)), shape (modes, 2)."""
+    """The ``modes`` centres r (cos(2 pi k / modes), sin(2 pi k / modes)), shape (modes, 2)."""
     if not isinstance(modes, int) or modes < 1:
         raise ValueError(f"modes must be a positive int, got {modes!r}")
     angles = torch.arange(modes, dtype=torch.float32) * (2 * math.pi / modes)

@@ -17,7 +17,7 @@ def _check_positive_int(name, value):
 
 
 def mlp(sizes, *, activation=nn.ReLU, final_activation=None) -> nn.Sequential:
-    """Linear layers between consecutive ``sizes``, ``activation`` between them (not after the last)."""
+    """Linear layers between consecutive ``sizes``, ``activation`` between (not after) them."""
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
     layers = []
@@ -33,7 +33,8 @@ def mlp(sizes, *, activation=nn.ReLU, final_activation=None) -> nn.Sequential:
 class Autoencoder(nn.Module):
     """Fully connected autoencoder in_dim -> hidden... -> code_dim -> ...hidden -> in_dim.
 
-    With ``hidden=()`` and ``linear=True`` it is the linear autoencoder x_hat = W_d (W_e x + b_e) + b_d,
+    With ``hidden=()`` and ``linear=True`` it is the linear autoencoder
+    x_hat = W_d (W_e x + b_e) + b_d,
     whose optimum under the squared error spans the top-``code_dim`` principal subspace.
     Otherwise the hidden layers use ReLU and the output a sigmoid (pixels in [0, 1]).
     """
@@ -59,7 +60,8 @@ class Autoencoder(nn.Module):
 
     def forward(self, x):
         if x[0].numel() != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}")
+            raise ValueError(f"expected inputs with {self.in_dim} values each, "
+                             f"got {tuple(x.shape)}")
         return self.decode(self.encode(x)).reshape(x.shape)
 
 
@@ -117,7 +119,8 @@ def conv_transpose_output_size(i: int, k: int, s: int = 1, p: int = 0, op: int =
     if p < 0 or op < 0:
         raise ValueError(f"padding and output_padding must be >= 0, got p={p}, op={op}")
     if op >= max(s, d):
-        raise ValueError(f"output_padding op={op} must be smaller than stride s={s} or dilation d={d}")
+        raise ValueError(f"output_padding op={op} must be smaller than stride s={s} "
+                         f"or dilation d={d}")
     return (i - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
@@ -156,7 +159,7 @@ def gaussian_noise(x, std: float, *, generator=None):
 
 
 def salt_and_pepper(x, p: float, *, generator=None):
-    """Impulse noise: each pixel is replaced with probability ``p``, half by 0 (pepper), half by 1 (salt)."""
+    """Impulse noise: with probability ``p`` a pixel becomes 0 (pepper) or 1 (salt), 50/50."""
     if not 0 <= p <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
     u = torch.rand(x.shape, generator=generator).to(x.device)
@@ -246,7 +249,8 @@ class VAE(nn.Module):
 
     def forward(self, x):
         if x[0].numel() != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}")
+            raise ValueError(f"expected inputs with {self.in_dim} values each, "
+                             f"got {tuple(x.shape)}")
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar)
         return self.decode(z).reshape(x.shape), mu, logvar
@@ -278,7 +282,7 @@ def principal_angles(A, B):
 
 
 def pca_basis(X, k: int):
-    """Top-k principal directions of the rows of X (centred first), as columns of a (d, k) matrix."""
+    """Top-k principal directions of the (centred) rows of X, as columns of a (d, k) matrix."""
     _check_positive_int("k", k)
     if X.ndim != 2 or k > X.shape[1]:
         raise ValueError(f"X must be (N, d) with d >= k={k}, got {tuple(X.shape)}")
@@ -382,7 +386,8 @@ def train_vae(model, X, *, val=None, epochs: int = 50, lr: float = 1e-3, batch_s
         for key, value in zip(("train_loss", "train_rec", "train_kl"), sums / len(X), strict=True):
             hist[key].append(value.item())
         if val is not None:
-            hist["val_loss"].append(negative_elbo(model, val.to(dev), beta=beta, sigma=sigma, seed=epoch)[0])
+            val_loss = negative_elbo(model, val.to(dev), beta=beta, sigma=sigma, seed=epoch)[0]
+            hist["val_loss"].append(val_loss)
     model.eval()
     return hist
 

@@ -27,7 +27,7 @@ def _mlp(sizes, out_activation=None, slope: float = 0.2):
 
 
 class Generator(nn.Module):
-    """G(z, y): noise (and, with ``num_classes``, a one-hot label) -> a sample of ``out_dim`` values.
+    """G(z, y): noise (and, with ``num_classes``, a one-hot label) -> ``out_dim`` values.
 
     ``out_activation`` is ``"sigmoid"`` for pixels in [0, 1] or ``None`` for points in the plane.
     """
@@ -70,7 +70,8 @@ class Discriminator(nn.Module):
     def forward(self, x, y=None):
         x = x.reshape(len(x), -1)
         if x.shape[1] != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}")
+            raise ValueError(f"expected inputs with {self.in_dim} values each, "
+                             f"got {tuple(x.shape)}")
         return self.net(_with_label(x, y, self.num_classes)).squeeze(1)
 
 

@@ -67,6 +67,7 @@ def equal_densities(f):
 @case("gans.optimal_d", hint="D* is a probability of being real")
 def only_data_or_only_fakes(f):
     out = f(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]))
-    assert torch.allclose(out, torch.tensor([1.0, 0.0])), "where only one density is positive D* is wrong"
+    assert torch.allclose(out, torch.tensor([1.0, 0.0])), (
+        "where only one density is positive D* is wrong")
     out = f(torch.tensor([3.0]), torch.tensor([1.0]))
     assert torch.allclose(out, torch.tensor([0.75])), "wrong value for unequal densities"
