@@ -34,8 +34,9 @@ def test_reparameterize_has_the_right_moments_and_gradients():
     z.sum().backward()
     torch.testing.assert_close(mu.grad, torch.ones_like(mu))
     eps = torch.tensor([[2.0]])
-    torch.testing.assert_close(ae.reparameterize(torch.tensor([[1.0]]), torch.tensor([[0.0]]), eps),
-                               torch.tensor([[3.0]]))
+    torch.testing.assert_close(
+        ae.reparameterize(torch.tensor([[1.0]]), torch.tensor([[0.0]]), eps), torch.tensor([[3.0]])
+    )
 
 
 def test_vae_loss_matches_bce_and_gaussian_log_likelihood():
@@ -57,8 +58,9 @@ def test_conv_transpose_scatter_and_size_match_torch(k, s, p, op):
     x = torch.randn(2, 3, 5, 4)
     layer = nn.ConvTranspose2d(3, 2, k, stride=s, padding=p, output_padding=op, bias=False)
     expected = layer(x)
-    torch.testing.assert_close(ae.conv_transpose2d_scatter(x, layer.weight, s, p, op), expected,
-                               atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        ae.conv_transpose2d_scatter(x, layer.weight, s, p, op), expected, atol=1e-5, rtol=1e-4
+    )
     assert expected.shape[2] == ae.conv_transpose_output_size(5, k, s, p, op)
     assert expected.shape[3] == ae.conv_transpose_output_size(4, k, s, p, op)
 
@@ -77,8 +79,9 @@ def test_output_padding_must_be_smaller_than_stride():
 def test_principal_angles_match_scipy():
     torch.manual_seed(0)
     A, B = torch.randn(10, 3), torch.randn(10, 2)
-    expected = torch.tensor(sorted(subspace_angles(A.double().numpy(), B.double().numpy())),
-                            dtype=torch.float32)
+    expected = torch.tensor(
+        sorted(subspace_angles(A.double().numpy(), B.double().numpy())), dtype=torch.float32
+    )
     torch.testing.assert_close(ae.principal_angles(A, B), expected, atol=1e-5, rtol=1e-4)
     R = torch.randn(3, 3)
     assert ae.principal_angles(A, A @ R).max() < 1e-3  # same span, different basis

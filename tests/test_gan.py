@@ -12,8 +12,9 @@ def test_losses_match_binary_cross_entropy_with_logits():
     torch.manual_seed(0)
     r, f = torch.randn(32) * 3, torch.randn(32) * 3
     bce = F.binary_cross_entropy_with_logits
-    torch.testing.assert_close(gan.discriminator_loss(r, f),
-                               bce(r, torch.ones(32)) + bce(f, torch.zeros(32)))
+    torch.testing.assert_close(
+        gan.discriminator_loss(r, f), bce(r, torch.ones(32)) + bce(f, torch.zeros(32))
+    )
     torch.testing.assert_close(gan.generator_loss(f), bce(f, torch.ones(32)))
     torch.testing.assert_close(gan.generator_loss(f, saturating=True), -bce(f, torch.zeros(32)))
 
@@ -23,8 +24,9 @@ def test_losses_match_the_probability_formulas():
     D = torch.sigmoid(d)
     torch.testing.assert_close(gan.generator_loss(d), -torch.log(D).mean())
     torch.testing.assert_close(gan.generator_loss(d, saturating=True), torch.log(1 - D).mean())
-    torch.testing.assert_close(gan.discriminator_loss(d, d),
-                               -(torch.log(D).mean() + torch.log(1 - D).mean()))
+    torch.testing.assert_close(
+        gan.discriminator_loss(d, d), -(torch.log(D).mean() + torch.log(1 - D).mean())
+    )
 
 
 def test_non_saturating_gradient_stays_large_when_d_rejects_fakes():
@@ -79,6 +81,13 @@ def test_classifier_confidence():
 def test_train_gan_runs_and_records_snapshots():
     torch.manual_seed(0)
     G, D = gan.Generator(2, 2, hidden=(16,)), gan.Discriminator(2, hidden=(16,))
-    hist = gan.train_gan(G, D, lambda n, g: ring_of_gaussians(n, generator=g)[0], steps=20,
-                         batch_size=32, snapshot_every=10, snapshot=lambda s: s)
+    hist = gan.train_gan(
+        G,
+        D,
+        lambda n, g: ring_of_gaussians(n, generator=g)[0],
+        steps=20,
+        batch_size=32,
+        snapshot_every=10,
+        snapshot=lambda s: s,
+    )
     assert len(hist["d_loss"]) == 20 and [s for s, _ in hist["snapshots"]] == [0, 10, 20]

@@ -13,8 +13,9 @@ def ring_centers(modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     return radius * torch.stack([angles.cos(), angles.sin()], dim=1)
 
 
-def ring_of_gaussians(n: int, *, modes: int = 8, radius: float = 2.0, std: float = 0.05,
-                      generator=None):
+def ring_of_gaussians(
+    n: int, *, modes: int = 8, radius: float = 2.0, std: float = 0.05, generator=None
+):
     """Return (X, k): n points from an equal mixture of ``modes`` Gaussians on a circle.
 
     Each point picks a mode k uniformly, then X = centre_k + std * eps with eps ~ N(0, I).

@@ -48,8 +48,11 @@ class Autoencoder(nn.Module):
             raise ValueError(f"a linear autoencoder has no hidden layers; got hidden={hidden}")
         act = nn.Identity if linear else nn.ReLU
         self.encoder = mlp((in_dim, *hidden, code_dim), activation=act)
-        self.decoder = mlp((code_dim, *hidden[::-1], in_dim), activation=act,
-                           final_activation=None if linear else nn.Sigmoid)
+        self.decoder = mlp(
+            (code_dim, *hidden[::-1], in_dim),
+            activation=act,
+            final_activation=None if linear else nn.Sigmoid,
+        )
         self.in_dim, self.code_dim = in_dim, code_dim
 
     def encode(self, x):
@@ -60,8 +63,9 @@ class Autoencoder(nn.Module):
 
     def forward(self, x):
         if x[0].numel() != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}"
+            )
         return self.decode(self.encode(x)).reshape(x.shape)
 
 
@@ -79,14 +83,21 @@ class ConvAutoencoder(nn.Module):
         _check_positive_int("width", width)
         w = width
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, w, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(2 * w * 2 * 2, code_dim),
+            nn.Conv2d(1, w, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(2 * w * 2 * 2, code_dim),
         )
         self.decoder = nn.Sequential(
-            nn.Linear(code_dim, 2 * w * 2 * 2), nn.ReLU(), nn.Unflatten(1, (2 * w, 2, 2)),
-            nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(w, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
+            nn.Linear(code_dim, 2 * w * 2 * 2),
+            nn.ReLU(),
+            nn.Unflatten(1, (2 * w, 2, 2)),
+            nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(w, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Sigmoid(),
         )
         self.code_dim = code_dim
 
@@ -107,8 +118,9 @@ def conv_output_size(i: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
     return (i + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def conv_transpose_output_size(i: int, k: int, s: int = 1, p: int = 0, op: int = 0,
-                               d: int = 1) -> int:
+def conv_transpose_output_size(
+    i: int, k: int, s: int = 1, p: int = 0, op: int = 0, d: int = 1
+) -> int:
     """Output length of a transposed convolution: o = (i - 1) s - 2p + d (k - 1) + op + 1.
 
     ``op`` (output_padding) must be smaller than ``s`` or ``d``: it only picks which of the
@@ -119,13 +131,13 @@ def conv_transpose_output_size(i: int, k: int, s: int = 1, p: int = 0, op: int =
     if p < 0 or op < 0:
         raise ValueError(f"padding and output_padding must be >= 0, got p={p}, op={op}")
     if op >= max(s, d):
-        raise ValueError(f"output_padding op={op} must be smaller than stride s={s} "
-                         f"or dilation d={d}")
+        raise ValueError(
+            f"output_padding op={op} must be smaller than stride s={s} or dilation d={d}"
+        )
     return (i - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
-def conv_transpose2d_scatter(x, weight, stride: int = 1, padding: int = 0,
-                             output_padding: int = 0):
+def conv_transpose2d_scatter(x, weight, stride: int = 1, padding: int = 0, output_padding: int = 0):
     """Transposed convolution written as scatter-add (no groups, no dilation, no bias).
 
     Each input pixel x[n, c, i, j] adds x[n, c, i, j] * weight[c, :, :, :] into the output window
@@ -134,8 +146,10 @@ def conv_transpose2d_scatter(x, weight, stride: int = 1, padding: int = 0,
     ``nn.ConvTranspose2d``.
     """
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[0]:
-        raise ValueError(f"need x (N, C_in, H, W) and weight (C_in, C_out, k, k) with matching "
-                         f"C_in; got {tuple(x.shape)} and {tuple(weight.shape)}")
+        raise ValueError(
+            f"need x (N, C_in, H, W) and weight (C_in, C_out, k, k) with matching "
+            f"C_in; got {tuple(x.shape)} and {tuple(weight.shape)}"
+        )
     n, _, h, w = x.shape
     c_out, k = weight.shape[1], weight.shape[2]
     full_h, full_w = (h - 1) * stride + k + output_padding, (w - 1) * stride + k + output_padding
@@ -149,6 +163,7 @@ def conv_transpose2d_scatter(x, weight, stride: int = 1, padding: int = 0,
 
 
 # ---------------------------------------------------------------- corruptions (denoising AE)
+
 
 def gaussian_noise(x, std: float, *, generator=None):
     """Additive Gaussian noise, clipped back to the pixel range: clamp(x + std * eps, 0, 1)."""
@@ -171,14 +186,17 @@ def salt_and_pepper(x, p: float, *, generator=None):
 
 # ---------------------------------------------------------------- variational autoencoder
 
+
 def reparameterize(mu, logvar, eps=None):
     """z = mu + sigma * eps with sigma = exp(logvar / 2) and eps ~ N(0, I).
 
     The randomness sits in ``eps``, so z is a differentiable function of mu and logvar.
     """
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
-                         f"and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+            f"and {tuple(logvar.shape)}"
+        )
     if eps is None:
         eps = torch.randn_like(mu)
     return mu + torch.exp(0.5 * logvar) * eps
@@ -190,8 +208,10 @@ def kl_standard_normal(mu, logvar):
     KL = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2).
     """
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
-                         f"and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} "
+            f"and {tuple(logvar.shape)}"
+        )
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
 
@@ -249,8 +269,9 @@ class VAE(nn.Module):
 
     def forward(self, x):
         if x[0].numel() != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}"
+            )
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar)
         return self.decode(z).reshape(x.shape), mu, logvar
@@ -266,6 +287,7 @@ class VAE(nn.Module):
 
 # ---------------------------------------------------------------- subspaces (linear AE vs PCA)
 
+
 def principal_angles(A, B):
     """Principal angles (radians, ascending) between the column spaces of A (n, k) and B (n, l).
 
@@ -273,8 +295,10 @@ def principal_angles(A, B):
     Q_A^T Q_B. Angle 0 means a shared direction; all zeros means the same subspace.
     """
     if A.ndim != 2 or B.ndim != 2 or A.shape[0] != B.shape[0]:
-        raise ValueError(f"A and B must be matrices with the same number of rows, got "
-                         f"{tuple(A.shape)} and {tuple(B.shape)}")
+        raise ValueError(
+            f"A and B must be matrices with the same number of rows, got "
+            f"{tuple(A.shape)} and {tuple(B.shape)}"
+        )
     qa, _ = torch.linalg.qr(A.double())
     qb, _ = torch.linalg.qr(B.double())
     cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
@@ -299,8 +323,8 @@ def pca_reconstruction_error(X, k: int) -> float:
     return ((Xc - Xc @ V @ V.T) ** 2).mean().item()
 
 
-
 # ---------------------------------------------------------------- training loops
+
 
 def _batches_of(X, batch_size, generator):
     order = torch.randperm(len(X), generator=generator).to(X.device)
@@ -308,8 +332,16 @@ def _batches_of(X, batch_size, generator):
         yield X[order[start : start + batch_size]]
 
 
-def train_autoencoder(model, X, *, epochs: int = 50, lr: float = 1e-3, batch_size: int = 64,
-                      corrupt=None, seed: int = 0) -> list:
+def train_autoencoder(
+    model,
+    X,
+    *,
+    epochs: int = 50,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    corrupt=None,
+    seed: int = 0,
+) -> list:
     """Minimise the mean squared reconstruction error (1/N) sum_i ||g(f(c(x_i))) - x_i||^2.
 
     ``corrupt`` is an optional function c(x) applied to every mini-batch (a fresh corruption each
@@ -350,9 +382,19 @@ def negative_elbo(model, X, *, beta: float = 1.0, sigma: float | None = None, se
     return loss.item(), rec.item(), kl.item()
 
 
-def train_vae(model, X, *, val=None, epochs: int = 50, lr: float = 1e-3, batch_size: int = 64,
-              beta: float = 1.0, sigma: float | None = None, warmup: int = 0,
-              seed: int = 0) -> dict:
+def train_vae(
+    model,
+    X,
+    *,
+    val=None,
+    epochs: int = 50,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    beta: float = 1.0,
+    sigma: float | None = None,
+    warmup: int = 0,
+    seed: int = 0,
+) -> dict:
     """Maximise the ELBO (minimise ``vae_loss``) with Adam; return the per-epoch history.
 
     With ``warmup`` > 0 the KL weight grows linearly from 0 to ``beta`` over the first ``warmup``
@@ -394,9 +436,17 @@ def train_vae(model, X, *, val=None, epochs: int = 50, lr: float = 1e-3, batch_s
 
 # ---------------------------------------------------------------- evaluating learned features
 
-def linear_probe(train_features, train_labels, test_features, test_labels, *,
-                 standardize: bool = True, weight_decay: float = 1e-3,
-                 max_iter: int = 200) -> float:
+
+def linear_probe(
+    train_features,
+    train_labels,
+    test_features,
+    test_labels,
+    *,
+    standardize: bool = True,
+    weight_decay: float = 1e-3,
+    max_iter: int = 200,
+) -> float:
     """Test accuracy of a multinomial logistic regression fitted on frozen features.
 
     With ``standardize`` the features are first scaled with the training mean and standard
@@ -406,16 +456,19 @@ def linear_probe(train_features, train_labels, test_features, test_labels, *,
     if train_features.ndim != 2 or test_features.ndim != 2:
         raise ValueError("features must be 2-D (N, F) tensors; flatten them first")
     if train_features.shape[1] != test_features.shape[1]:
-        raise ValueError(f"train and test features differ in width: {train_features.shape[1]} "
-                         f"vs {test_features.shape[1]}")
+        raise ValueError(
+            f"train and test features differ in width: {train_features.shape[1]} "
+            f"vs {test_features.shape[1]}"
+        )
     ftr, fte = train_features, test_features
     if standardize:
         mean, std = ftr.mean(0), ftr.std(0) + 1e-6
         ftr, fte = (ftr - mean) / std, (fte - mean) / std
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     head = nn.Linear(ftr.shape[1], num_classes).to(ftr.device)
-    opt = torch.optim.LBFGS(head.parameters(), lr=1, max_iter=max_iter,
-                            line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        head.parameters(), lr=1, max_iter=max_iter, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()

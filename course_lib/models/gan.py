@@ -32,8 +32,15 @@ class Generator(nn.Module):
     ``out_activation`` is ``"sigmoid"`` for pixels in [0, 1] or ``None`` for points in the plane.
     """
 
-    def __init__(self, noise_dim: int = 2, out_dim: int = 2, hidden=(128, 128), *,
-                 num_classes: int = 0, out_activation: str | None = None):
+    def __init__(
+        self,
+        noise_dim: int = 2,
+        out_dim: int = 2,
+        hidden=(128, 128),
+        *,
+        num_classes: int = 0,
+        out_activation: str | None = None,
+    ):
         super().__init__()
         _check_positive_int("noise_dim", noise_dim)
         _check_positive_int("out_dim", out_dim)
@@ -70,8 +77,9 @@ class Discriminator(nn.Module):
     def forward(self, x, y=None):
         x = x.reshape(len(x), -1)
         if x.shape[1] != self.in_dim:
-            raise ValueError(f"expected inputs with {self.in_dim} values each, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected inputs with {self.in_dim} values each, got {tuple(x.shape)}"
+            )
         return self.net(_with_label(x, y, self.num_classes)).squeeze(1)
 
 
@@ -86,6 +94,7 @@ def _with_label(x, y, num_classes):
 
 
 # ---------------------------------------------------------------- losses (on logits)
+
 
 def discriminator_loss(real_logits, fake_logits):
     """-(1/m) sum [log D(x) + log(1 - D(G(z)))], the negated value the discriminator ascends.
@@ -111,9 +120,22 @@ def generator_loss(fake_logits, *, saturating: bool = False):
 
 # ---------------------------------------------------------------- training
 
-def train_gan(G, D, sample_real, *, steps: int = 2000, batch_size: int = 128, lr: float = 2e-4,
-              betas=(0.5, 0.999), d_steps: int = 1, saturating: bool = False, seed: int = 0,
-              snapshot_every: int | None = None, snapshot=None) -> dict:
+
+def train_gan(
+    G,
+    D,
+    sample_real,
+    *,
+    steps: int = 2000,
+    batch_size: int = 128,
+    lr: float = 2e-4,
+    betas=(0.5, 0.999),
+    d_steps: int = 1,
+    saturating: bool = False,
+    seed: int = 0,
+    snapshot_every: int | None = None,
+    snapshot=None,
+) -> dict:
     """Alternate discriminator and generator updates (Goodfellow et al.'s Algorithm 1, with Adam).
 
     ``sample_real(n, generator)`` returns n real samples, or a pair (samples, labels) for a
@@ -164,6 +186,7 @@ def train_gan(G, D, sample_real, *, steps: int = 2000, batch_size: int = 128, lr
 
 # ---------------------------------------------------------------- evaluation
 
+
 def count_modes(samples, centers, *, radius: float, min_share: float = 0.02):
     """Which modes a set of 2-D samples covers, and how many samples are near any mode.
 
@@ -172,8 +195,10 @@ def count_modes(samples, centers, *, radius: float, min_share: float = 0.02):
     Returns (covered: bool tensor (K,), counts: int tensor (K,), good_fraction: float).
     """
     if samples.ndim != 2 or centers.ndim != 2 or samples.shape[1] != centers.shape[1]:
-        raise ValueError(f"samples (N, d) and centers (K, d) must agree in d, got "
-                         f"{tuple(samples.shape)} and {tuple(centers.shape)}")
+        raise ValueError(
+            f"samples (N, d) and centers (K, d) must agree in d, got "
+            f"{tuple(samples.shape)} and {tuple(centers.shape)}"
+        )
     if radius <= 0 or not 0 < min_share < 1:
         raise ValueError(f"need radius > 0 and 0 < min_share < 1, got {radius}, {min_share}")
     samples, centers = samples.detach().cpu().float(), centers.detach().cpu().float()

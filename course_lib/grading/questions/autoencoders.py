@@ -11,6 +11,7 @@ def _close(a, b, tol=1e-5):
 
 # ---------------------------------------------------------------- autoencoders.reparameterize
 
+
 @case("autoencoders.reparameterize", hint="sigma is exp(logvar / 2), not exp(logvar)")
 def zero_logvar_gives_mu_plus_eps(f):
     mu, logvar, eps = torch.tensor([[1.0, -2.0]]), torch.zeros(1, 2), torch.tensor([[0.5, 0.5]])
@@ -25,7 +26,8 @@ def sigma_scales_the_noise(f):
     out = f(mu, logvar, eps)
     assert torch.is_tensor(out) and out.shape == (2, 1), "z must have the shape of mu"
     assert not _close(out, torch.tensor([[4.0], [0.25]])), (
-        "the noise was scaled by the variance, not the standard deviation")
+        "the noise was scaled by the variance, not the standard deviation"
+    )
     assert _close(out, torch.tensor([[2.0], [0.5]])), "z - mu should equal sigma * eps"
 
 
@@ -40,11 +42,13 @@ def gradients_flow_to_mu_and_logvar(f):
 
 # ---------------------------------------------------------------- autoencoders.kl
 
+
 @case("autoencoders.kl", hint="at mu = 0, sigma = 1 the encoder equals the prior")
 def zero_at_the_prior(f):
     out = f(torch.zeros(3, 2), torch.zeros(3, 2))
     assert torch.is_tensor(out) and out.shape == (3,), (
-        "return one KL value per example (sum over latent dims)")
+        "return one KL value per example (sum over latent dims)"
+    )
     assert _close(out, torch.zeros(3)), "KL of the prior to itself must be 0"
 
 
@@ -62,6 +66,7 @@ def variance_change(f):
 
 
 # ---------------------------------------------------------------- autoencoders.tconv_size
+
 
 @case("autoencoders.tconv_size", hint="o = (i - 1) s - 2p + (k - 1) + op + 1")
 def stride_one(f):

@@ -14,6 +14,7 @@ def _scalar(out):
 
 # ---------------------------------------------------------------- gans.d_loss
 
+
 @case("gans.d_loss", hint="-log D(x) for real, -log(1 - D(G(z))) for fake, D = sigmoid(logit)")
 def undecided_discriminator(f):
     out = _scalar(f(torch.zeros(4), torch.zeros(4)))
@@ -36,6 +37,7 @@ def stable_for_large_logits(f):
 
 # ---------------------------------------------------------------- gans.g_loss
 
+
 @case("gans.g_loss", hint="the non-saturating loss is -log D(G(z)), D = sigmoid(logit)")
 def value_at_half(f):
     out = _scalar(f(torch.zeros(3)))
@@ -57,6 +59,7 @@ def strong_gradient_when_losing(f):
 
 # ---------------------------------------------------------------- gans.optimal_d
 
+
 @case("gans.optimal_d", hint="D*(x) = p_data(x) / (p_data(x) + p_g(x))")
 def equal_densities(f):
     out = f(torch.tensor([0.3, 2.0]), torch.tensor([0.3, 2.0]))
@@ -68,6 +71,7 @@ def equal_densities(f):
 def only_data_or_only_fakes(f):
     out = f(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]))
     assert torch.allclose(out, torch.tensor([1.0, 0.0])), (
-        "where only one density is positive D* is wrong")
+        "where only one density is positive D* is wrong"
+    )
     out = f(torch.tensor([3.0]), torch.tensor([1.0]))
     assert torch.allclose(out, torch.tensor([0.75])), "wrong value for unequal densities"
