@@ -136,13 +136,31 @@ def _recurrent(cell, input_size, hidden, num_layers):
     return CELLS[cell](input_size, hidden, num_layers=num_layers, batch_first=True)
 
 
-class SeqClassifier(nn.Module):
-    """Many-to-one model: embed tokens, run a recurrent layer, classify from the last state."""
+def set_forget_bias(lstm: nn.LSTM, value: float = 1.0) -> None:
+    """Start an LSTM's forget gates open, sigma(b_f) near 1, so the cell remembers by default
+    (Gers et al. 2000; Jozefowicz et al. 2015). PyTorch splits the bias in b_ih + b_hh."""
+    H = lstm.hidden_size
+    with torch.no_grad():
+        for name, p in lstm.named_parameters():
+            if name.startswith("bias_ih"):
+                p[H : 2 * H] = value
+            elif name.startswith("bias_hh"):
+                p[H : 2 * H] = 0.0
 
-    def __init__(self, vocab_size, n_classes, *, emb_dim=16, hidden=32, cell="lstm", num_layers=1):
+
+class SeqClassifier(nn.Module):
+    """Many-to-one model: embed tokens, run a recurrent layer, classify from the last state.
+
+    An LSTM starts with forget-gate bias ``forget_bias`` (see ``set_forget_bias``).
+    """
+
+    def __init__(self, vocab_size, n_classes, *, emb_dim=16, hidden=32, cell="lstm", num_layers=1,
+                 forget_bias: float = 1.0):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, emb_dim)
         self.rnn = _recurrent(cell, emb_dim, hidden, num_layers)
+        if cell == "lstm":
+            set_forget_bias(self.rnn, forget_bias)
         self.head = nn.Linear(hidden, n_classes)
 
     def forward(self, x):
