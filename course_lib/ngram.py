@@ -45,7 +45,7 @@ class NGramLM:
         ids = _as_list(ids, self.V)
         self.counts = []
         for m in range(1, self.n + 1):
-            grams = Counter(zip(*(ids[i:] for i in range(m))))
+            grams = Counter(zip(*(ids[i:] for i in range(m)), strict=False))
             table = defaultdict(Counter)
             for gram, c in grams.items():
                 table[gram[:-1]][gram[-1]] = c

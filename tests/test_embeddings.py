@@ -3,8 +3,13 @@ from torch.nn import functional as F
 
 from course_lib.data.text import WordVocab, word_tokenize
 from course_lib.embeddings import (
-    SkipGramNS, analogy, cosine_similarity, load_minilm_token_embeddings, nearest_neighbours,
-    skipgram_pair_tensor, skipgram_pairs,
+    SkipGramNS,
+    analogy,
+    cosine_similarity,
+    load_minilm_token_embeddings,
+    nearest_neighbours,
+    skipgram_pair_tensor,
+    skipgram_pairs,
 )
 
 
@@ -18,7 +23,8 @@ def test_skipgram_pairs_small_example():
 def test_pair_tensor_matches_list_without_dynamic_window():
     ids = torch.tensor([5, 1, 4, 2, 3])
     c, o = skipgram_pair_tensor(ids, 2, dynamic=False)
-    assert sorted(zip(c.tolist(), o.tolist())) == sorted(skipgram_pairs(ids.tolist(), 2))
+    got = sorted(zip(c.tolist(), o.tolist(), strict=True))
+    assert got == sorted(skipgram_pairs(ids.tolist(), 2))
 
 
 def test_sgns_loss_matches_bce_with_logits():
@@ -55,4 +61,5 @@ def test_minilm_embeddings_load_offline():
     E, vocab = load_minilm_token_embeddings()
     assert E.shape == (30522, 384) and vocab[:1] == ["[PAD]"]
     s = {w: i for i, w in enumerate(vocab)}
-    assert cosine_similarity(E[s["cat"]], E[s["cats"]]) > cosine_similarity(E[s["cat"]], E[s["tax"]])
+    cat = E[s["cat"]]
+    assert cosine_similarity(cat, E[s["cats"]]) > cosine_similarity(cat, E[s["tax"]])

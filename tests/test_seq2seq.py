@@ -2,7 +2,15 @@ import pytest
 import torch
 
 from course_lib.data.sequences import (
-    BOS, EOS, N_SPECIAL, PAD, bucket_batches, digit_task, lag_task, pad_sequences, tokens_to_str,
+    BOS,
+    EOS,
+    N_SPECIAL,
+    PAD,
+    bucket_batches,
+    digit_task,
+    lag_task,
+    pad_sequences,
+    tokens_to_str,
 )
 from course_lib.models.seq2seq import Seq2Seq, exact_match, seq2seq_loss, train_seq2seq
 

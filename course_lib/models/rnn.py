@@ -4,7 +4,8 @@ Cells (weights in PyTorch's layout, so they can be copied from ``nn.RNNCell``/``
 ``nn.LSTMCell`` and compared):
 
 * ``rnn_cell``:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-* ``gru_cell``:  r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz),
+* ``gru_cell``:  r = sigma(W_ir x + b_ir + W_hr h + b_hr),
+                 z = sigma(W_iz x + b_iz + W_hz h + b_hz),
                  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
 * ``lstm_cell``: i, f, g, o from W_ih x + b_ih + W_hh h + b_hh (four blocks, in that order);
                  c' = sigma(f) * c + sigma(i) * tanh(g),  h' = sigma(o) * tanh(c')
@@ -257,7 +258,8 @@ def char_lm_cross_entropy(model, ids, *, n_streams: int = 16, chunk: int = 200) 
     model.eval()
     total, count, state = 0.0, 0, None
     for s in range(0, per - 1, chunk):
-        x, y = streams[:, s : min(s + chunk, per - 1)], streams[:, s + 1 : min(s + chunk, per - 1) + 1]
+        end = min(s + chunk, per - 1)
+        x, y = streams[:, s:end], streams[:, s + 1 : end + 1]
         logits, state = model(x, state)
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
                                  reduction="sum").item()

@@ -39,7 +39,8 @@ class Seq2Seq(nn.Module):
         if vocab_size < 2 or emb_dim < 1 or hidden < 1:
             raise ValueError(f"need vocab_size >= 2, emb_dim >= 1, hidden >= 1; got "
                              f"{vocab_size}, {emb_dim}, {hidden}")
-        self.vocab_size, self.hidden, self.pad, self.bos, self.eos = vocab_size, hidden, pad, bos, eos
+        self.vocab_size, self.hidden = vocab_size, hidden
+        self.pad, self.bos, self.eos = pad, bos, eos
         self.src_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.tgt_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.encoder = nn.GRU(emb_dim, hidden, batch_first=True)
@@ -59,7 +60,8 @@ class Seq2Seq(nn.Module):
             self.src_embed(src), src_len.cpu(), batch_first=True, enforce_sorted=False)
         out, h = self.encoder(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        mask = torch.arange(src.shape[1], device=src.device)[None, :] < src_len.to(src.device)[:, None]
+        positions = torch.arange(src.shape[1], device=src.device)
+        mask = positions[None, :] < src_len.to(src.device)[:, None]
         return out, h[-1], mask
 
     def context(self, query, enc_out, src_mask):

@@ -24,14 +24,16 @@ def small_corpus(fn):
     assert math.isclose(got, expect, rel_tol=1e-6), "wrong perplexity on a 6-token corpus"
 
 
-@case("embeddings_lm.skipgram_pairs", hint="For each centre i, contexts j with 0 < |i - j| <= window.")
+@case("embeddings_lm.skipgram_pairs",
+      hint="For each centre i, contexts j with 0 < |i - j| <= window.")
 def three_words(fn):
     got = list(fn(["a", "b", "c"], 1))
     assert sorted(got) == sorted([("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")]), (
         "window 1 over 'a b c' should give 4 pairs")
 
 
-@case("embeddings_lm.skipgram_pairs", hint="Keep the order: centres left to right, contexts left to right.")
+@case("embeddings_lm.skipgram_pairs",
+      hint="Keep the order: centres left to right, contexts left to right.")
 def order_and_window(fn):
     got = list(fn(["x", "y", "z", "w"], 2))
     assert len(got) == 10, f"expected 10 pairs for 4 words and window 2, got {len(got)}"

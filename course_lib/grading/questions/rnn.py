@@ -6,7 +6,8 @@ from torch import nn
 from ..checks import case
 
 
-@case("rnn.lstm_step", hint="Split the pre-activations into i, f, g, o (in that order) with chunk(4).")
+@case("rnn.lstm_step",
+      hint="Split the pre-activations into i, f, g, o (in that order) with chunk(4).")
 def matches_lstm_cell(fn):
     torch.manual_seed(0)
     cell = nn.LSTMCell(3, 4)
@@ -22,16 +23,19 @@ def matches_lstm_cell(fn):
 def probabilities(fn):
     p = fn(torch.tensor([1.0, 2.0, 3.0]), 1.0)
     assert torch.allclose(p.sum(), torch.tensor(1.0)), "probabilities must sum to 1"
-    assert torch.allclose(p, torch.softmax(torch.tensor([1.0, 2.0, 3.0]), -1)), "T = 1 is the plain softmax"
+    ref = torch.softmax(torch.tensor([1.0, 2.0, 3.0]), -1)
+    assert torch.allclose(p, ref), "T = 1 is the plain softmax"
 
 
 @case("rnn.temperature_probs", hint="Lower T sharpens the distribution, higher T flattens it.")
 def sharpening(fn):
     z = torch.tensor([0.0, 1.0])
-    assert fn(z, 0.5)[1] > fn(z, 1.0)[1] > fn(z, 4.0)[1], "T must sharpen (T < 1) or flatten (T > 1)"
+    assert fn(z, 0.5)[1] > fn(z, 1.0)[1] > fn(z, 4.0)[1], (
+        "T must sharpen (T < 1) or flatten (T > 1)")
 
 
-@case("rnn.rnn_unroll", hint="h_t = tanh(x_t W_ih^T + h_{t-1} W_hh^T + b); return h_1..h_T stacked.")
+@case("rnn.rnn_unroll",
+      hint="h_t = tanh(x_t W_ih^T + h_{t-1} W_hh^T + b); return h_1..h_T stacked.")
 def matches_nn_rnn(fn):
     torch.manual_seed(0)
     rnn = nn.RNN(3, 4, bias=True)
