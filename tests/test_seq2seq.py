@@ -115,3 +115,23 @@ def test_seq2seq_learns_short_reversal():
             assert all(t == PAD for t in row[row.index(EOS) + 1 :])
     _, w = model.greedy(test.src, test.src_len, max_len=6, return_weights=True)
     assert w is None
+
+
+class _MeanAttention(Seq2Seq):
+    """A subclass that only overrides ``context``: uniform weights over the real source tokens."""
+
+    def context(self, query, enc_out, src_mask):
+        w = src_mask.float() / src_mask.sum(1, keepdim=True)
+        return (w.unsqueeze(-1) * enc_out).sum(1), w
+
+
+def test_context_override_is_used_by_forward_and_greedy():
+    torch.manual_seed(0)
+    model = _MeanAttention(13, 8, 16)
+    p = digit_task(5, min_len=2, max_len=6)
+    assert model(p.src, p.src_len, p.tgt[:, :-1]).shape == (5, 7, 13)
+    tokens, w = model.greedy(p.src, p.src_len, max_len=8, return_weights=True)
+    assert tokens.shape == (5, 8) and w.shape == (5, 8, 6)
+    torch.testing.assert_close(w.sum(-1), torch.ones(5, 8))
+    assert (w[torch.arange(5), :, p.src_len - 1] > 0).all()
+    assert all((w[i, :, int(n) :] == 0).all() for i, n in enumerate(p.src_len))

@@ -4,7 +4,8 @@ Cells (weights in PyTorch's layout, so they can be copied from ``nn.RNNCell``/``
 ``nn.LSTMCell`` and compared):
 
 * ``rnn_cell``:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
-* ``gru_cell``:  r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz),
+* ``gru_cell``:  r = sigma(W_ir x + b_ir + W_hr h + b_hr),
+                 z = sigma(W_iz x + b_iz + W_hz h + b_hz),
                  n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
 * ``lstm_cell``: i, f, g, o from W_ih x + b_ih + W_hh h + b_hh (four blocks, in that order);
                  c' = sigma(f) * c + sigma(i) * tanh(g),  h' = sigma(o) * tanh(c')
@@ -136,13 +137,31 @@ def _recurrent(cell, input_size, hidden, num_layers):
     return CELLS[cell](input_size, hidden, num_layers=num_layers, batch_first=True)
 
 
-class SeqClassifier(nn.Module):
-    """Many-to-one model: embed tokens, run a recurrent layer, classify from the last state."""
+def set_forget_bias(lstm: nn.LSTM, value: float = 1.0) -> None:
+    """Start an LSTM's forget gates open, sigma(b_f) near 1, so the cell remembers by default
+    (Gers et al. 2000; Jozefowicz et al. 2015). PyTorch splits the bias in b_ih + b_hh."""
+    H = lstm.hidden_size
+    with torch.no_grad():
+        for name, p in lstm.named_parameters():
+            if name.startswith("bias_ih"):
+                p[H : 2 * H] = value
+            elif name.startswith("bias_hh"):
+                p[H : 2 * H] = 0.0
 
-    def __init__(self, vocab_size, n_classes, *, emb_dim=16, hidden=32, cell="lstm", num_layers=1):
+
+class SeqClassifier(nn.Module):
+    """Many-to-one model: embed tokens, run a recurrent layer, classify from the last state.
+
+    An LSTM starts with forget-gate bias ``forget_bias`` (see ``set_forget_bias``).
+    """
+
+    def __init__(self, vocab_size, n_classes, *, emb_dim=16, hidden=32, cell="lstm", num_layers=1,
+                 forget_bias: float = 1.0):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, emb_dim)
         self.rnn = _recurrent(cell, emb_dim, hidden, num_layers)
+        if cell == "lstm":
+            set_forget_bias(self.rnn, forget_bias)
         self.head = nn.Linear(hidden, n_classes)
 
     def forward(self, x):
@@ -258,10 +277,15 @@ def char_lm_cross_entropy(model, ids, *, n_streams: int = 16, chunk: int = 200) 
     model.eval()
     total, count, state = 0.0, 0, None
     for s in range(0, per - 1, chunk):
+<<<<<<< HEAD
         x, y = (
             streams[:, s : min(s + chunk, per - 1)],
             streams[:, s + 1 : min(s + chunk, per - 1) + 1],
         )
+=======
+        end = min(s + chunk, per - 1)
+        x, y = streams[:, s:end], streams[:, s + 1 : end + 1]
+>>>>>>> ch11-12
         logits, state = model(x, state)
         total += F.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"

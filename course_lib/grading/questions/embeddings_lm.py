@@ -1,0 +1,62 @@
+"""Visible checks for the word-embedding and language-model exercises (chapter 11)."""
+
+import math
+
+import torch
+
+from ..checks import case
+
+
+@case(
+    "embeddings_lm.bigram_perplexity",
+    hint="p(w | v) = (c(v, w) + k) / (c(v) + k V); average -ln p over test[1:], then exp.",
+)
+def uniform_when_no_data(fn):
+    got = fn([], [0, 1, 2, 1], 4, 1.0)
+    assert math.isclose(got, 4.0, rel_tol=1e-6), (
+        "with no training data every add-k probability is 1/V, so the perplexity must be V"
+    )
+
+
+@case(
+    "embeddings_lm.bigram_perplexity",
+    hint="Count pairs (train[t-1], train[t]); c(v) counts v as the FIRST element of a pair.",
+)
+def small_corpus(fn):
+    got = fn([0, 1, 0, 1, 0, 2], [0, 1, 0], 3, 1.0)
+    # p(1|0) = (2+1)/(3+3) = 1/2 ; p(0|1) = (2+1)/(2+3) = 3/5
+    expect = math.exp(-(math.log(0.5) + math.log(0.6)) / 2)
+    assert math.isclose(got, expect, rel_tol=1e-6), "wrong perplexity on a 6-token corpus"
+
+
+@case(
+    "embeddings_lm.skipgram_pairs", hint="For each centre i, contexts j with 0 < |i - j| <= window."
+)
+def three_words(fn):
+    got = list(fn(["a", "b", "c"], 1))
+    assert sorted(got) == sorted([("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")]), (
+        "window 1 over 'a b c' should give 4 pairs"
+    )
+
+
+@case(
+    "embeddings_lm.skipgram_pairs",
+    hint="Keep the order: centres left to right, contexts left to right.",
+)
+def order_and_window(fn):
+    got = list(fn(["x", "y", "z", "w"], 2))
+    assert len(got) == 10, f"expected 10 pairs for 4 words and window 2, got {len(got)}"
+    assert got[:2] == [("x", "y"), ("x", "z")], "pairs are not in reading order"
+
+
+@case("embeddings_lm.nearest", hint="Cosine similarity divides the dot product by both norms.")
+def cosine_not_dot(fn):
+    E = torch.tensor([[1.0, 0.0], [10.0, 10.0], [0.9, 0.1], [-1.0, 0.0]])
+    got = [int(i) for i in fn(E, 0, 2)]
+    assert got == [2, 1], "neighbours of row 0 must be ranked by cosine, not by dot product"
+
+
+@case("embeddings_lm.nearest", hint="Leave the query word itself out of its neighbours.")
+def excludes_query(fn):
+    E = torch.eye(3) + 0.1
+    assert 1 not in [int(i) for i in fn(E, 1, 2)], "the query itself is not its own neighbour"
