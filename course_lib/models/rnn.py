@@ -155,8 +155,17 @@ class SeqClassifier(nn.Module):
     An LSTM starts with forget-gate bias ``forget_bias`` (see ``set_forget_bias``).
     """
 
-    def __init__(self, vocab_size, n_classes, *, emb_dim=16, hidden=32, cell="lstm", num_layers=1,
-                 forget_bias: float = 1.0):
+    def __init__(
+        self,
+        vocab_size,
+        n_classes,
+        *,
+        emb_dim=16,
+        hidden=32,
+        cell="lstm",
+        num_layers=1,
+        forget_bias: float = 1.0,
+    ):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, emb_dim)
         self.rnn = _recurrent(cell, emb_dim, hidden, num_layers)
@@ -277,15 +286,8 @@ def char_lm_cross_entropy(model, ids, *, n_streams: int = 16, chunk: int = 200) 
     model.eval()
     total, count, state = 0.0, 0, None
     for s in range(0, per - 1, chunk):
-<<<<<<< HEAD
-        x, y = (
-            streams[:, s : min(s + chunk, per - 1)],
-            streams[:, s + 1 : min(s + chunk, per - 1) + 1],
-        )
-=======
         end = min(s + chunk, per - 1)
         x, y = streams[:, s:end], streams[:, s + 1 : end + 1]
->>>>>>> ch11-12
         logits, state = model(x, state)
         total += F.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"

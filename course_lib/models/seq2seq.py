@@ -45,24 +45,12 @@ class Seq2Seq(nn.Module):
     ):
         super().__init__()
         if vocab_size < 2 or emb_dim < 1 or hidden < 1:
-<<<<<<< HEAD
             raise ValueError(
                 f"need vocab_size >= 2, emb_dim >= 1, hidden >= 1; got "
                 f"{vocab_size}, {emb_dim}, {hidden}"
             )
-        self.vocab_size, self.hidden, self.pad, self.bos, self.eos = (
-            vocab_size,
-            hidden,
-            pad,
-            bos,
-            eos,
-        )
-=======
-            raise ValueError(f"need vocab_size >= 2, emb_dim >= 1, hidden >= 1; got "
-                             f"{vocab_size}, {emb_dim}, {hidden}")
         self.vocab_size, self.hidden = vocab_size, hidden
         self.pad, self.bos, self.eos = pad, bos, eos
->>>>>>> ch11-12
         self.src_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.tgt_embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad)
         self.encoder = nn.GRU(emb_dim, hidden, batch_first=True)
@@ -83,14 +71,8 @@ class Seq2Seq(nn.Module):
         )
         out, h = self.encoder(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-<<<<<<< HEAD
-        mask = (
-            torch.arange(src.shape[1], device=src.device)[None, :] < src_len.to(src.device)[:, None]
-        )
-=======
         positions = torch.arange(src.shape[1], device=src.device)
         mask = positions[None, :] < src_len.to(src.device)[:, None]
->>>>>>> ch11-12
         return out, h[-1], mask
 
     def context(self, query, enc_out, src_mask):
