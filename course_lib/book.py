@@ -9,6 +9,7 @@ copy made before a change to either is never used.
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,13 @@ EXECUTED_DIR = ROOT / "_build" / "executed"
 SITE_SRC = ROOT / "_build" / "site-src"
 # Widget views need a live kernel (or a CDN) to draw anything: the static book leaves them out.
 DROPPED_MIME = "application/vnd.jupyter.widget-view+json"
+# BertViz loads require.js, d3 and jQuery from a CDN. The book serves copies from its own
+# _static/vendor (book/_static/vendor), so its views draw with no network.
+CDN_COPIES = {
+    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js": "require.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/d3/5.7.0/d3.min": "d3.min",
+    "https://cdnjs.cloudflare.com/ajax/libs/jquery/2.0.0/jquery.min": "jquery.min",
+}
 
 
 # Build and check tooling that no notebook imports: changing it cannot change an output.
@@ -49,6 +57,26 @@ def is_fresh(notebook: Path) -> bool:
         return False
     meta = nbformat.read(target, as_version=4).metadata.get("course_lib", {})
     return meta.get("source_hash") == source_hash(notebook)
+
+
+def localise_cdn(text: str, static: str) -> str:
+    """Point every CDN address in ``CDN_COPIES`` at the book's copy under ``static``/vendor."""
+    for url, name in CDN_COPIES.items():
+        text = text.replace(url, f"{static}/vendor/{name}")
+    return text
+
+
+def copy_for_site(executed: Path, target: Path) -> None:
+    """Copy an executed notebook into the site sources, its CDN scripts served by the book."""
+    nb = nbformat.read(executed, as_version=4)
+    static = Path(os.path.relpath(SITE_SRC / "_static", target.parent)).as_posix()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for mime, value in out.get("data", {}).items():
+                if isinstance(value, str):
+                    out["data"][mime] = localise_cdn(value, static)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
 
 
 def _clean_outputs(outputs) -> list:
@@ -156,9 +184,7 @@ def stage() -> Path:
     shutil.copytree(ROOT / "book", SITE_SRC / "book")
     (SITE_SRC / "book" / "run-times.md").write_text(run_times_page())
     for nb in toc_notebooks():
-        target = SITE_SRC / nb.relative_to(ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(executed_path(nb), target)
+        copy_for_site(executed_path(nb), SITE_SRC / nb.relative_to(ROOT))
     return SITE_SRC
 
 

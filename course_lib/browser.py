@@ -45,6 +45,7 @@ PAGE_PROBE = """(() => {
     errorOutputs: Array.from(document.querySelectorAll('.output.error, .output.traceback, .cell_output .stderr'))
                    .map(e => e.textContent.slice(0, 120)),
     tracebacks: document.body.innerText.includes('Traceback (most recent call last)'),
+    blankViews: Array.from(document.querySelectorAll('[id^="bertviz-"]')).filter(d => !d.querySelector('svg')).length,
     headings: Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4')).map(h => Number(h.tagName[1])),
   });
 })()"""
@@ -182,6 +183,8 @@ def check_site(html_dir: Path, pages: list[str], screenshot_dir: Path, chromium:
                     problems += [f"error output: {t!r}" for t in probe["errorOutputs"]]
                     if probe["tracebacks"]:
                         problems.append("a traceback is shown on the page")
+                    if probe["blankViews"]:
+                        problems.append(f"{probe['blankViews']} BertViz view(s) drew nothing")
                 shot = page.call(
                     "Page.captureScreenshot", format="png", captureBeyondViewport=False
                 )

@@ -1,5 +1,7 @@
 """The book is built from executed copies that are never stale."""
 
+from pathlib import Path
+
 import nbformat
 
 from course_lib import book
@@ -61,3 +63,32 @@ def test_clean_outputs_merges_streams_and_drops_widget_views():
     assert [o.output_type for o in cleaned] == ["stream", "display_data"]
     assert cleaned[0].text == "epoch 2\ndone\n"
     assert "image/png" in cleaned[1].data
+
+
+def test_site_copy_serves_bertviz_scripts_from_the_book(tmp_path, monkeypatch):
+    import bertviz
+
+    from course_lib.book import CDN_COPIES
+
+    sources = "".join(
+        p.read_text()
+        for p in Path(bertviz.__file__).parent.glob("*_view.*")
+        if p.suffix in (".py", ".js")
+    )
+    for url in CDN_COPIES:
+        assert url in sources, f"bertviz no longer loads {url}: update CDN_COPIES"
+    vendor = book.ROOT / "book" / "_static" / "vendor"
+    for name in CDN_COPIES.values():
+        assert (vendor / (name if name.endswith(".js") else name + ".js")).is_file()
+
+    monkeypatch.setattr(book, "SITE_SRC", tmp_path / "site")
+    html = "".join(f'<script src="{url}"></script>' for url in CDN_COPIES)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("view()")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    target = tmp_path / "site" / "notebooks" / "13.ipynb"
+    book.copy_for_site(executed, target)
+    out = nbformat.read(target, as_version=4).cells[0].outputs[0].data["text/html"]
+    assert "https://" not in out
+    assert 'src="../_static/vendor/require.js"' in out
