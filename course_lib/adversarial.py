@@ -20,7 +20,9 @@ from .device import device as default_device
 # ----------------------------------------------------------------------------- input checks
 def _check_eps(eps, name: str = "eps") -> float:
     if isinstance(eps, bool) or not isinstance(eps, int | float) or not math.isfinite(eps):
-        raise TypeError(f"{name} must be a finite number (an L-inf radius in pixel units), got {eps!r}")
+        raise TypeError(
+            f"{name} must be a finite number (an L-inf radius in pixel units), got {eps!r}"
+        )
     if eps < 0:
         raise ValueError(f"{name} must be >= 0 (an L-inf radius in pixel units), got {eps}")
     return float(eps)
@@ -37,13 +39,19 @@ def _check_box(box) -> tuple[float, float]:
 
 def _check_batch(x, y, box) -> None:
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point torch.Tensor of images, got {type(x).__name__}")
+        raise TypeError(
+            f"x must be a floating-point torch.Tensor of images, got {type(x).__name__}"
+        )
     if x.ndim < 2:
-        raise ValueError(f"x must be a batch of shape (N, ...) with N examples, got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must be a batch of shape (N, ...) with N examples, got {tuple(x.shape)}"
+        )
     if not isinstance(y, torch.Tensor) or y.dtype != torch.long or y.ndim != 1:
         raise ValueError("y must be a 1-D int64 tensor of class labels, one per image")
     if y.shape[0] != x.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} images but y has {y.shape[0]} labels; they must match")
+        raise ValueError(
+            f"x has {x.shape[0]} images but y has {y.shape[0]} labels; they must match"
+        )
     lo, hi = box
     if x.numel() and (x.min() < lo - 1e-6 or x.max() > hi + 1e-6):
         raise ValueError(
@@ -154,7 +162,10 @@ def attack_batches(model, X, y, attack, *, batch_size: int = 512, **attack_kwarg
         raise TypeError(f"attack must be a function like fgsm or pgd, got {type(attack).__name__}")
     dev = next(model.parameters()).device
     return torch.cat(
-        [attack(model, xb.to(dev), yb.to(dev), **attack_kwargs) for xb, yb in batches(X, y, batch_size)]
+        [
+            attack(model, xb.to(dev), yb.to(dev), **attack_kwargs)
+            for xb, yb in batches(X, y, batch_size)
+        ]
     )
 
 
@@ -166,7 +177,11 @@ def robust_accuracy(model, X, y, attack=None, *, batch_size: int = 512, **attack
     accuracy against any stronger attack.
     """
     dev = next(model.parameters()).device
-    X_eval = X.to(dev) if attack is None else attack_batches(model, X, y, attack, batch_size=batch_size, **attack_kwargs)
+    X_eval = (
+        X.to(dev)
+        if attack is None
+        else attack_batches(model, X, y, attack, batch_size=batch_size, **attack_kwargs)
+    )
     return (predict(model, X_eval) == y.to(dev)).float().mean().item()
 
 
