@@ -96,8 +96,9 @@ def conv2d_loops(x, weight, bias=None, stride=1, padding=0, dilation=1):
     y = x.new_zeros(x.shape[0], weight.shape[0], oh, ow)
     for i in range(oh):
         for j in range(ow):
-            window = xp[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
-                        j * sw : j * sw + dw * (kw - 1) + 1 : dw]  # fmt: skip
+            rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)  # the window under (i, j)
+            cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+            window = xp[:, :, rows, cols]  # (N, C_in, k_h, k_w)
             y[:, :, i, j] = torch.tensordot(window, weight, dims=([1, 2, 3], [1, 2, 3]))
     if bias is not None:
         y = y + bias[None, :, None, None]
@@ -123,8 +124,9 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     cols = x.new_empty(n, c, kh, kw, oh, ow)
     for a in range(kh):
         for b in range(kw):
-            cols[:, :, a, b] = xp[:, :, dh * a : dh * a + sh * (oh - 1) + 1 : sh,
-                                  dw * b : dw * b + sw * (ow - 1) + 1 : sw]  # fmt: skip
+            rows = slice(dh * a, dh * a + sh * (oh - 1) + 1, sh)  # offset (a, b) in every window
+            columns = slice(dw * b, dw * b + sw * (ow - 1) + 1, sw)
+            cols[:, :, a, b] = xp[:, :, rows, columns]
     return cols.reshape(n, c * kh * kw, oh * ow)
 
 
@@ -203,8 +205,8 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
     c_out, c_in, kh, kw = weight.shape
     oh, ow = _output_hw((H, W), (kh, kw), s, p, d)
     M = weight.new_zeros(c_out, oh, ow, c_in, H, W)
-    i = torch.arange(oh)[:, None]
-    j = torch.arange(ow)[None, :]
+    i = torch.arange(oh, device=weight.device)[:, None]
+    j = torch.arange(ow, device=weight.device)[None, :]
     for a in range(kh):
         for b in range(kw):
             r, q = i * sh + a * dh - ph, j * sw + b * dw - pw  # input row/col of weight (a, b)

@@ -83,14 +83,14 @@ def draw_conv_arithmetic(i: int = 5, k: int = 3, s: int = 1, p: int = 0, *, ax=N
     for r in range(n):
         for c in range(n):
             inside = p <= r < p + i and p <= c < p + i
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor="0.75" if inside else "white",
-                                   edgecolor="0.4", lw=0.6))  # fmt: skip
+            colour = "0.75" if inside else "white"
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="0.4", lw=0.6))
     if k > n:
         ax.set_title(f"kernel {k} > padded input {n}: no output", fontsize=10)
     else:
         o = conv_output_size(i, k, s, p)
-        ax.add_patch(Rectangle((0, 0), k, k, facecolor="tab:blue", alpha=0.35, edgecolor="tab:blue",
-                               lw=2))  # fmt: skip
+        window = Rectangle((0, 0), k, k, facecolor="tab:blue", alpha=0.35, edgecolor="tab:blue")
+        ax.add_patch(window)
         corners = np.arange(o) * s + 0.5
         cx, cy = np.meshgrid(corners, corners)
         ax.plot(cx.ravel(), cy.ravel(), "o", color="tab:red", ms=4)
