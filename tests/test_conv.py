@@ -203,3 +203,36 @@ def test_models_shapes_and_parameter_counts():
         LeNet(image_size=8)
     with pytest.raises(ValueError, match="signals"):
         SignalCNN()(torch.zeros(4, 1, 40))
+
+
+def test_cnn_figures_draw_and_reject_bad_shapes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plot.cnn import (
+        draw_conv_arithmetic,
+        show_feature_maps,
+        show_filters,
+        show_saliency,
+    )
+
+    fig = show_filters(torch.randn(6, 1, 5, 5), ncol=3)
+    assert sum(ax.images != [] for ax in fig.axes) == 6
+    fig2 = show_feature_maps(torch.rand(4, 7, 7))
+    fig3 = show_saliency(torch.rand(3, 1, 8, 8), torch.rand(3, 8, 8), titles="abc")
+    ax = draw_conv_arithmetic(7, 3, 3, 0)
+    assert "= 2" in ax.get_title() and "never covered" in ax.get_title()
+    assert "= 4" in draw_conv_arithmetic(7, 3, 2, 1).get_title()
+    assert "no output" in draw_conv_arithmetic(2, 5, 1, 0).get_title()
+    with pytest.raises(ValueError, match="weight"):
+        show_filters(torch.randn(5, 5))
+    with pytest.raises(ValueError, match="maps"):
+        show_feature_maps(torch.rand(1, 4, 7, 7))
+    with pytest.raises(ValueError, match="saliency"):
+        show_saliency(torch.rand(3, 1, 8, 8), torch.rand(2, 8, 8))
+    with pytest.raises(ValueError, match="p >= 0"):
+        draw_conv_arithmetic(5, 3, 1, -1)
+    for f in (fig, fig2, fig3, ax.figure):
+        plt.close(f)
