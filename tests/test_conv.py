@@ -213,6 +213,7 @@ def test_cnn_figures_draw_and_reject_bad_shapes():
 
     from course_lib.plot.cnn import (
         draw_conv_arithmetic,
+        draw_conv_step,
         show_feature_maps,
         show_filters,
         show_saliency,
@@ -234,5 +235,10 @@ def test_cnn_figures_draw_and_reject_bad_shapes():
         show_saliency(torch.rand(3, 1, 8, 8), torch.rand(2, 8, 8))
     with pytest.raises(ValueError, match="p >= 0"):
         draw_conv_arithmetic(5, 3, 1, -1)
-    for f in (fig, fig2, fig3, ax.figure):
+    x = torch.tensor([[7.0, 2, 3], [4, 5, 3], [3, 3, 2]])
+    fig4 = draw_conv_step(x, torch.tensor([[1.0, 0], [0, -1]]), 3)
+    assert fig4._suptitle.get_text() == "y[1,1] = 1*5 + (-1)*2 = 3"
+    with pytest.raises(ValueError, match="step"):
+        draw_conv_step(x, torch.ones(2, 2), 4)
+    for f in (fig, fig2, fig3, fig4, ax.figure):
         plt.close(f)

@@ -104,3 +104,54 @@ def draw_conv_arithmetic(i: int = 5, k: int = 3, s: int = 1, p: int = 0, *, ax=N
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def _signed(v):
+    return f"({v:g})" if v < 0 else f"{v:g}"
+
+
+def draw_conv_step(image, kernel, step: int = 0):
+    """One step of a sliding-window cross-correlation (stride 1, no padding).
+
+    ``image`` (H, W) and ``kernel`` (k, k); output position ``step`` (row-major) is
+    y[i, j] = sum_{a, b} K[a, b] x[i + a, j + b]. Draws the input with the window in blue,
+    the kernel, and the output filled up to this step, with the products summed in the title.
+    """
+    x, w = _numpy(image), _numpy(kernel)
+    if x.ndim != 2 or w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] > min(x.shape):
+        raise ValueError(f"need a 2-D image and a smaller square kernel, got {x.shape}, {w.shape}")
+    k = w.shape[0]
+    oh, ow = x.shape[0] - k + 1, x.shape[1] - k + 1
+    if not 0 <= step < oh * ow:
+        raise ValueError(f"step must be in 0..{oh * ow - 1}, got {step}")
+    i, j = divmod(step, ow)
+    y = np.full((oh, ow), np.nan)
+    for s in range(step + 1):
+        r, c = divmod(s, ow)
+        y[r, c] = (x[r : r + k, c : c + k] * w).sum()
+    fig, axes = plt.subplots(
+        1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [x.shape[1], k, ow]}
+    )
+    panels = ((x, "input x"), (w, "kernel K"), (y, "output y"))
+    for ax, (m, name) in zip(axes, panels, strict=True):
+        ax.imshow(np.zeros(m.shape), cmap="Greys", vmin=0, vmax=1)  # a blank grid
+        for (r, c), v in np.ndenumerate(m):
+            if not np.isnan(v):
+                ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9)
+        ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="0.6")
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.set_title(name, fontsize=10)
+    axes[0].add_patch(
+        Rectangle((j - 0.5, i - 0.5), k, k, facecolor="tab:blue", alpha=0.25, edgecolor="tab:blue")
+    )
+    axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="tab:red", alpha=0.3))
+    terms = " + ".join(
+        f"{_signed(w[a, b])}*{_signed(x[i + a, j + b])}"
+        for a in range(k)
+        for b in range(k)
+        if w[a, b] != 0
+    )
+    fig.suptitle(f"y[{i},{j}] = {terms} = {y[i, j]:g}", fontsize=9)
+    return fig
