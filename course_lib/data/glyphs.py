@@ -9,7 +9,6 @@ seed, so the same call always gives the same images.
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -37,6 +36,8 @@ _TEMPLATE = 64  # pixels per side of a rendered template (before warping and dow
 
 
 def _font_files():
+    import matplotlib
+
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     files = [folder / name for name in GLYPH_FONTS if (folder / name).exists()]
     if len(files) < 3:
