@@ -98,7 +98,6 @@ def test_gpt_is_causal_and_tied(positions):
         fa, fb = gpt(a, masks.full_mask(12)), gpt(b, masks.full_mask(12))
     assert not torch.allclose(fa[:, :6], fb[:, :6])
     assert gpt.num_parameters() == sum(p.numel() for p in gpt.parameters() if p.requires_grad)
-    assert not any(p is gpt.tok.weight for p in [])  # tied: no separate output matrix
     assert all("head" not in n for n, _ in gpt.named_parameters())
 
 
@@ -129,3 +128,34 @@ def test_gpt_learns_and_window_cross_entropy():
     with torch.no_grad():
         ref = nn.functional.cross_entropy(gpt(x).flatten(0, 1), y.flatten()).item()
     assert after == pytest.approx(ref, rel=1e-5)
+
+
+# -- fine-tuning ------------------------------------------------------------------------------
+def test_topic_sentences_are_labelled_by_module_group():
+    from course_lib import finetune
+
+    sentences, labels, topics = finetune.topic_sentences(20, seed=0)
+    assert len(sentences) == 80 and len(set(sentences)) == 80
+    assert labels.bincount().tolist() == [20] * 4 and topics == list(finetune.TOPICS)
+
+
+def test_cached_lower_layers_plus_top_layers_equal_the_full_encoder():
+    from course_lib import finetune
+
+    encoder, tokenizer = finetune.load_minilm(pretrained=True)
+    batch = tokenizer(
+        ["Open a socket.", "Return the square root of x, a float."],
+        padding=True,
+        return_tensors="pt",
+    )
+    states = finetune.lower_states(encoder, batch, n_frozen=4)
+    clf = finetune.TopLayersClassifier(encoder, n_trainable=2, n_classes=3).eval()
+    with torch.no_grad():
+        h = states
+        for layer in clf.layers:
+            h = layer(h, finetune.additive_mask(batch["attention_mask"]))
+        full = encoder(**batch).last_hidden_state
+    assert torch.allclose(h, full, atol=1e-5)
+    assert clf(states, batch["attention_mask"]).shape == (2, 3)
+    with pytest.raises(ValueError, match="n_trainable"):
+        finetune.TopLayersClassifier(encoder, 7, 3)
