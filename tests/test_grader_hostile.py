@@ -32,6 +32,8 @@ def _solution():
             "grade_id": gid,
             "solution": not grade,
             "locked": grade,
+            "schema_version": 3,
+            "task": False,
             **({"points": points} if points else {}),
         }
     }
