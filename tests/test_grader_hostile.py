@@ -59,6 +59,7 @@ def _solution():
         nbformat.v4.new_code_cell(
             "assert square(2) == 4\n### BEGIN HIDDEN TESTS\nassert square(9) == 81\n"
             "assert np.allclose(square(np.arange(4.0)), [0.0, 1.0, 4.0, 9.0])\n"
+            "np.testing.assert_allclose(square(np.arange(3.0)), [0.0, 1.0, 4.0])\n"
             "### END HIDDEN TESTS",
             metadata=meta("square-tests", True, 3),
         ),
@@ -86,14 +87,23 @@ def submit(root, name, double_code, square_code="def square(x):\n    return x * 
 
 
 HARD_CODED = "def double(x):\n    return {1: 2, 21: 42}.get(x, 0)"
-# numpy.allclose made to say yes, by attribute and by rewriting its code in place.
-PATCHED_ALLCLOSE = (
-    "import numpy\nnumpy.allclose = lambda *a, **k: True\n"
+HARD_CODED_SQUARE = (
     "def square(x):\n    return {2: 4, 9: 81}.get(x, x) if isinstance(x, int) else x"
 )
+# numpy's comparisons made to say yes: by attribute, by rewriting code in place, by an alias.
+PATCHED_ALLCLOSE = (
+    "import numpy\nnumpy.allclose = lambda *a, **k: True\n"
+    "numpy.testing.assert_allclose = lambda *a, **k: None\n" + HARD_CODED_SQUARE
+)
 REWRITTEN_ALLCLOSE = PATCHED_ALLCLOSE.replace(
-    "numpy.allclose = lambda *a, **k: True",
-    "numpy.allclose.__code__ = (lambda a, b, rtol=0, atol=0, equal_nan=0: True).__code__",
+    "numpy.testing.assert_allclose = lambda *a, **k: None",
+    "numpy.testing.assert_allclose.__code__ = (lambda *a, **k: None).__code__",
+)
+FAKE_NUMPY_ALIAS = (
+    "class FakeNumpy:\n    arange = staticmethod(__import__('numpy').arange)\n"
+    "    allclose = staticmethod(lambda *a, **k: True)\n"
+    "    class testing:\n        assert_allclose = staticmethod(lambda *a, **k: None)\n"
+    "np = FakeNumpy()\n" + HARD_CODED_SQUARE
 )
 
 HOSTILE = {
@@ -135,8 +145,9 @@ HOSTILE = {
     ),
     "shadows_builtins": ("abs = lambda v: 0.0\nall = lambda it: True\n" + HARD_CODED, 0, 3),
     "patches_grading_helpers": (
-        "import builtins, course_lib.grading.guard as g, course_lib.grading.checks as c\n"
-        "g.restore = lambda *a, **k: c.check\nc.pristine_check = lambda: c.check\n"
+        "import builtins, sys, course_lib.grading.checks as c\n"
+        "sys.modules['_course_lib_guard'].restore = lambda *a, **k: c.check\n"
+        "c.pristine_check = lambda: c.check\n"
         "builtins.abs = lambda v: 0.0\nbuiltins.all = lambda it: True\n" + HARD_CODED,
         0,
         3,
@@ -148,7 +159,8 @@ HOSTILE = {
         3,
     ),
     "patches_numpy_allclose": ("def double(x):\n    return 2 * x", 2, 0, PATCHED_ALLCLOSE),
-    "rewrites_numpy_allclose_code": ("def double(x):\n    return 2 * x", 2, 0, REWRITTEN_ALLCLOSE),
+    "rewrites_numpy_code": ("def double(x):\n    return 2 * x", 2, 0, REWRITTEN_ALLCLOSE),
+    "replaces_numpy_alias": ("def double(x):\n    return 2 * x", 2, 0, FAKE_NUMPY_ALIAS),
     "infinite_loop": ("while True:\n    pass", 0, 0),  # the time limit stops the notebook
     "kernel_death": ("import os\nos._exit(1)", 0, 0),  # so does a dead kernel
 }

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbclient
 import nbformat
 
-from . import sandbox
+from . import guard, sandbox
 from .guard import TRUSTED_MODULES
 from .notebooks import (
     STUB,
@@ -38,12 +38,24 @@ from .notebooks import (
     read_notebook,
 )
 
-SNAPSHOT = "import course_lib.grading.guard as _guard\n_guard.snapshot({modules!r})\ndel _guard"
-# Reloading the guard from disk first undoes any patching of the guard's own functions.
+GUARD_MODULE = "_course_lib_guard"
+SNAPSHOT = (
+    "import importlib.util as _u, sys as _s\n"
+    f"_spec = _u.spec_from_file_location({GUARD_MODULE!r}, {{path!r}})\n"
+    f"_s.modules[{GUARD_MODULE!r}] = _g = _u.module_from_spec(_spec)\n"
+    "_spec.loader.exec_module(_g)\n"
+    "_g.snapshot({modules!r})\n"
+    "del _u, _s, _spec, _g\n"
+)
+# Re-executing the guard's file first undoes any patching of the guard's own functions.
 GUARD = (
-    "import importlib as _il, sys as _sys\n"
-    "check = _il.reload(_sys.modules['course_lib.grading.guard']).restore(\n"
-    "    globals(), answers={answers!r}, aliases={aliases!r}, keep={keep!r})\n"
+    "import sys as _sys\n"
+    f"_g = _sys.modules[{GUARD_MODULE!r}]\n"
+    "_g.__spec__.loader.exec_module(_g)\n"
+    "{assign}_g.restore(\n"
+    "    globals(), answers={answers!r}, aliases={aliases!r}, keep={keep!r},\n"
+    "    with_check={with_check!r})\n"
+    "del _sys, _g\n"
 )
 STATUS_KEY = "course_lib_reply"  # cell metadata: the kernel's reply status for the cell
 
@@ -93,14 +105,26 @@ def _guards(template):
         c.source for c in code if not is_solution_cell(c) and not is_test_cell(c)
     )
     modules = sorted({m.split(".")[0] for m in aliases.values()} & TRUSTED_MODULES)
-    first = nbformat.v4.new_code_cell(SNAPSHOT.format(modules=modules))
-    prelude = GUARD.format(answers=sorted(answers), aliases=aliases, keep=sorted(given))
+    path = str(Path(guard.__file__).resolve())
+    first = nbformat.v4.new_code_cell(SNAPSHOT.format(path=path, modules=modules))
+
+    def prelude(cell_source: str) -> str:
+        # Only a cell that calls check needs it (and the course library it imports).
+        uses_check = "check" in cell_source
+        return GUARD.format(
+            assign="check = " if uses_check else "",
+            answers=sorted(answers),
+            aliases=aliases,
+            keep=sorted(given),
+            with_check=uses_check,
+        )
+
     return first, prelude
 
 
 def _guarded(cell, prelude):
     cell = copy.deepcopy(cell)
-    cell.source = prelude + cell.source
+    cell.source = prelude(cell.source) + cell.source
     return cell
 
 

@@ -1,7 +1,9 @@
 """Keep a submission's code from changing the verdict of the instructor's test cells.
 
-The grader runs ``snapshot()`` in a cell of its own before any submitted code, and
-``restore()`` at the top of every test cell. Between the two, submitted code may have
+The grader loads this file as the stand-alone module ``_course_lib_guard`` (it imports only
+the standard library, so a kernel that needs no torch starts none), runs ``snapshot()`` in a
+cell of its own before any submitted code, and, at the top of every test cell, reloads the
+module from disk and calls ``restore()``. Between the two, submitted code may have
 tampered with what the tests rely on; ``restore`` undoes the tampering this module knows of:
 
 - builtins (``len``, ``abs``, ``all``, ``isinstance``, ``AssertionError``, ...) replaced in
@@ -39,7 +41,7 @@ import types
 
 _COURSE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Kept when the grader reloads this module at each test cell (which undoes any patching of
+# Kept when the grader re-executes this file at each test cell (which undoes any patching of
 # these functions themselves); filled by snapshot().
 _SAVED: dict = globals().get("_SAVED", {})
 
@@ -247,12 +249,13 @@ def _wrap_answers(namespace: dict, answers) -> None:
             del namespace[name]  # a lying value answers nothing: tests using it fail
 
 
-def restore(namespace: dict, answers=(), aliases=None, keep=()):
+def restore(namespace: dict, answers=(), aliases=None, keep=(), with_check=True):
     """Undo known tampering, screen the answers, and return a pristine ``check``.
 
     ``answers``: names the solution's answer cells define. ``aliases``: {name: module} that
     the solution's given code imports (``{"np": "numpy"}``), rebound in ``namespace``.
     ``keep``: names the solution itself binds, kept even if they shadow a builtin.
+    ``with_check``: re-import ``check`` (which imports the course library) and return it.
     """
     if not _SAVED:
         raise RuntimeError("guard.snapshot() must run before any submitted code")
@@ -263,6 +266,6 @@ def restore(namespace: dict, answers=(), aliases=None, keep=()):
         if module in sys.modules:
             namespace[alias] = sys.modules[module]
     _wrap_answers(namespace, answers)
-    from .checks import pristine_check
-
-    return pristine_check()
+    if with_check:
+        return importlib.import_module("course_lib.grading.checks").pristine_check()
+    return None
