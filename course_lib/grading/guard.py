@@ -141,7 +141,8 @@ def _restore_libraries() -> None:
         if state is not None:
             obj.__code__, obj.__defaults__, obj.__kwdefaults__ = state
     for cls, saved in _SAVED["classes"]:
-        for name in [n for n in vars(cls) if n not in saved]:
+        # Only lying-capable methods added since are removed: libraries may add others.
+        for name in [n for n in vars(cls) if n not in saved and n in PROTOCOL]:
             try:
                 delattr(cls, name)
             except (AttributeError, TypeError):
