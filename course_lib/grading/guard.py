@@ -45,7 +45,7 @@ _COURSE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # these functions themselves); filled by snapshot().
 _SAVED: dict = globals().get("_SAVED", {})
 
-# (module, attribute) pairs that hidden tests commonly trust.
+# Functions, by module, that hidden tests commonly trust.
 TRUSTED_FUNCTIONS = {
     "math": ["isclose", "isfinite", "isnan", "fabs"],
     "numpy": ["allclose", "isclose", "array_equal", "asarray", "array", "abs", "all", "any"],
@@ -81,7 +81,8 @@ def snapshot(modules=()) -> None:
     ``modules``: the trusted modules the solution uses (imported here, so that their pristine
     state is the one recorded).
     """
-    for name in modules:
+    wanted = [m for m in [*TRUSTED_FUNCTIONS, *TRUSTED_CLASSES] if m.split(".")[0] in modules]
+    for name in [*modules, *wanted]:  # submodules too: numpy.testing loads lazily
         try:
             importlib.import_module(name)
         except ImportError:
