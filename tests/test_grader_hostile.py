@@ -314,3 +314,26 @@ def test_batch_of_thirty_mixed_submissions_one_run_complete_report(assignment, t
     assert time.perf_counter() - start < seconds / 4
     assert [r.score for r in again] == [r.score for r in results]
     assert len((report / "results.jsonl").read_text().splitlines()) == len(expected)
+
+
+def test_without_bwrap_grading_warns_once_and_never_silently(monkeypatch):
+    from course_lib.grading import grade
+
+    monkeypatch.setattr(sandbox, "available", lambda: False)
+    sandbox.warn_unisolated.cache_clear()
+    with pytest.warns(sandbox.IsolationWarning, match="WITHOUT isolation") as caught:
+        for _ in range(3):
+            cmd, _env = grade._child_command({}, None, readable=[])
+            assert cmd[0] != "bwrap"
+    assert len(caught) == 1
+    with pytest.raises(RuntimeError, match="isolation was requested"):
+        grade._child_command({}, True, readable=[])
+    sandbox.warn_unisolated.cache_clear()
+
+
+@needs_isolation
+def test_the_sandbox_wraps_the_grading_child():
+    from course_lib.grading import grade
+
+    cmd, env = grade._child_command({}, None, readable=[])
+    assert cmd[0] == "bwrap" and "--unshare-net" in cmd and env["HOME"].startswith("/tmp/")
