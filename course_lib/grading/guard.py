@@ -2,8 +2,8 @@
 
 The grader loads this file as the stand-alone module ``_course_lib_guard`` (it imports only
 the standard library, so a kernel that needs no torch starts none), runs ``snapshot()`` in a
-cell of its own before any submitted code, and, at the top of every test cell, reloads the
-module from disk and calls ``restore()``. Between the two, submitted code may have
+cell of its own before any submitted code, and, at the top of every test cell, re-executes
+the file (so patching this module's functions is undone) and calls ``restore()``. Between the two, submitted code may have
 tampered with what the tests rely on; ``restore`` undoes the tampering this module knows of:
 
 - builtins (``len``, ``abs``, ``all``, ``isinstance``, ``AssertionError``, ...) replaced in
@@ -19,14 +19,19 @@ tampered with what the tests rely on; ``restore`` undoes the tampering this modu
   what it returns is screened: a value whose type lets the submission decide comparisons,
   arithmetic, truth, conversion or iteration (an object whose ``__eq__`` always returns
   True, a tensor subclass with ``__torch_function__``) makes the test fail with a
-  ``TypeError``. Types that existed before the submission ran (builtins, torch, numpy, the
-  course library) pass, and so do classes the solution itself asks for by name.
+  ``TypeError``. Built-in types and classes importable under their own name from installed
+  modules (torch, numpy, the course library) pass, and so do classes the solution itself
+  asks for by name. Non-callable answers that lie are removed, so tests using them fail.
 
 Limits, honestly: all of this runs in the submission's own Python process, and nothing in
 one process can be fully protected from code that runs in it. Code that goes after the
-grader itself -- editing this module's saved state, IPython's input transformers (which can
-rewrite a test cell before it runs), ``gc``/``ctypes``/frame tricks, or a class that forges
-its ``__module__`` and plants itself in a trusted module -- is not stopped. The grader also
+grader itself -- editing this module's saved state, patching the import machinery or
+``sys.modules`` entries the prelude uses, IPython's input transformers (which can rewrite a
+test cell before it runs), ``gc``/``ctypes``/frame tricks, or a class that forges its
+``__module__`` and plants itself in a trusted module -- is not stopped. Only values that
+answer functions return are screened, not what a returned closure returns later; a
+student class that the solution asks for by name is trusted; and a global that shadows a
+builtin is dropped, so a solution variable named ``max`` must be bound by the given code. The grader also
 takes the kernel's own reply status for each test cell, which catches silenced errors that
 slip past the reset. Against such attacks rely on review of suspicious scores (the report
 lists every cell's outcome) and on the sandbox, which at least keeps the damage inside the
