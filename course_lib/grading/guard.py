@@ -30,8 +30,9 @@ grader itself -- editing this module's saved state, patching the import machiner
 test cell before it runs), ``gc``/``ctypes``/frame tricks, or a class that forges its
 ``__module__`` and plants itself in a trusted module -- is not stopped. Only values that
 answer functions return are screened, not what a returned closure returns later; a
-student class that the solution asks for by name is trusted; and a global that shadows a
-builtin is dropped, so a solution variable named ``max`` must be bound by the given code. The grader also
+student class that the solution asks for by name is trusted; and a submission's global
+that shadows a builtin (a variable named ``sum``) is dropped before each test cell unless
+the solution binds the same name, which can cost an honest student who used such a name. The grader also
 takes the kernel's own reply status for each test cell, which catches silenced errors that
 slip past the reset. Against such attacks rely on review of suspicious scores (the report
 lists every cell's outcome) and on the sandbox, which at least keeps the damage inside the
