@@ -264,8 +264,9 @@ def grade_one(
     """
     path = Path(path)
     args = {
-        "path": str(path),
-        "source_dir": str(source_dir) if source_dir else None,
+        # Absolute paths: the sandboxed child may not start in the same working folder.
+        "path": str(path.absolute()),
+        "source_dir": str(Path(source_dir).absolute()) if source_dir else None,
         "cell_timeout": cell_timeout,
         "memory_mb": memory_mb,
     }
@@ -291,11 +292,13 @@ def grade_one(
     finally:
         _kill_group(proc.pid)
     try:
-        return Result.from_dict(json.loads(out.strip().splitlines()[-1]))
+        result = Result.from_dict(json.loads(out.strip().splitlines()[-1]))
     except (json.JSONDecodeError, IndexError, KeyError):
         return Result(
             str(path), path.stem, error=f"the grader crashed on this file (exit {proc.returncode})"
         )
+    result.submission = str(path)  # as the caller named it, for the report
+    return result
 
 
 # The child imports only the grading package: a stand-in for the top-level course_lib package
