@@ -20,7 +20,7 @@ endif
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help install book test lint browser exercises lab timings clean
+.PHONY: help install book test lint browser sandbox exercises lab timings clean
 
 help:
 	@echo "make book       execute the notebooks and build the site into _build/html"
@@ -51,7 +51,7 @@ lint: $(STAMP)
 # book), and the exercise/grader checks; then the book is built from those outputs.
 # Two pytest workers on a 2-core machine: one thread each avoids oversubscribing the cores.
 # The site check opens every page in headless Chromium with the network cut.
-test: lint browser
+test: lint browser sandbox
 	$(BIN)/python -m course_lib.grading release --check
 	OMP_NUM_THREADS=1 $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile \
 		--junitxml=_build/junit.xml tests notebooks
@@ -68,6 +68,15 @@ browser:
 	 { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
 	 { echo "make test needs Chromium for the site check: install the chromium package"; exit 1; }
+
+# Debian's bubblewrap isolates each graded submission (no network, no writes outside its
+# scratch folder); installed when missing and we may use apt. Without it (macOS) the grader
+# warns and grades unisolated, and the isolation tests are skipped.
+sandbox:
+	@command -v bwrap >/dev/null || \
+	 { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null); } || \
+	 echo "warning: bubblewrap (bwrap) is missing: submissions will be graded without isolation"
 
 exercises: $(STAMP)
 	$(BIN)/python -m course_lib.grading release

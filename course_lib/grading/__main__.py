@@ -35,6 +35,11 @@ def main(argv=None) -> int:
         "--notebook-timeout", type=int, default=600, help="seconds allowed for a whole notebook"
     )
     gr.add_argument("--memory-mb", type=int, default=8192, help="memory limit per submission")
+    gr.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="grade without the bubblewrap sandbox (submissions may use the network and files)",
+    )
     gr.add_argument("--report", help="folder for results.jsonl, scores.csv and report.html")
     gr.add_argument("--csv", help="also write the scores to this CSV file")
     gr.add_argument("--json", help="also write the scores to this JSON file")
@@ -55,6 +60,7 @@ def main(argv=None) -> int:
         "cell_timeout": args.timeout,
         "notebook_timeout": args.notebook_timeout,
         "memory_mb": args.memory_mb,
+        "isolate": False if args.no_isolation else None,
     }
     if args.report:
         results = grade_batch(

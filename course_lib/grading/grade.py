@@ -4,8 +4,11 @@ limits, so that no submission can stop the run, change another's grade or its ow
 The notebook that runs is built from the instructor's solution notebook: its text, given code
 and test cells (hidden tests included), with the student's code in the answer cells only
 (matched by nbgrader ``grade_id``). Editing or deleting a test cell, or adding cells, changes
-nothing. Every test cell first re-imports ``check``, so redefining it changes nothing either.
-A test cell earns its points when it runs without an error.
+nothing. A grader cell records the pristine interpreter state before any submitted code runs,
+and every test cell starts by undoing tampering and re-importing ``check`` (see ``guard`` for
+what that covers and what it cannot). A test cell earns its points when it runs without an
+error, by its outputs and by the kernel's reply. On Linux the child process and its kernel
+run in a bubblewrap sandbox without network and with a private /tmp (see ``sandbox``).
 """
 
 import copy
@@ -22,10 +25,39 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbclient
+import nbformat
 
-from .notebooks import STUB, grade_info, is_solution_cell, is_test_cell, read_notebook
+from . import guard, sandbox
+from .guard import TRUSTED_MODULES
+from .notebooks import (
+    STUB,
+    bound_names,
+    grade_info,
+    is_solution_cell,
+    is_test_cell,
+    read_notebook,
+)
 
-GUARD = "from course_lib.grading.checks import pristine_check as _pristine_check\ncheck = _pristine_check()\n"
+GUARD_MODULE = "_course_lib_guard"
+SNAPSHOT = (
+    "import importlib.util as _u, sys as _s\n"
+    f"_spec = _u.spec_from_file_location({GUARD_MODULE!r}, {{path!r}})\n"
+    f"_s.modules[{GUARD_MODULE!r}] = _g = _u.module_from_spec(_spec)\n"
+    "_spec.loader.exec_module(_g)\n"
+    "_g.snapshot({modules!r})\n"
+    "del _u, _s, _spec, _g\n"
+)
+# Re-executing the guard's file first undoes any patching of the guard's own functions.
+GUARD = (
+    "import sys as _sys\n"
+    f"_g = _sys.modules[{GUARD_MODULE!r}]\n"
+    "_g.__spec__.loader.exec_module(_g)\n"
+    "{assign}_g.restore(\n"
+    "    globals(), answers={answers!r}, aliases={aliases!r}, keep={keep!r},\n"
+    "    with_check={with_check!r})\n"
+    "del _sys, _g\n"
+)
+STATUS_KEY = "course_lib_reply"  # cell metadata: the kernel's reply status for the cell
 
 
 @dataclass
@@ -65,9 +97,34 @@ def assignment_name(nb, path: Path) -> str:
     return nb.metadata.get("course_lib", {}).get("assignment") or path.stem
 
 
-def _guarded(cell):
+def _guards(template):
+    """The grader's first cell and the prelude of each test cell, for this assignment."""
+    code = [c for c in template.cells if c.cell_type == "code"]
+    answers, _ = bound_names(c.source for c in code if is_solution_cell(c))
+    given, aliases = bound_names(
+        c.source for c in code if not is_solution_cell(c) and not is_test_cell(c)
+    )
+    modules = sorted({m.split(".")[0] for m in aliases.values()} & TRUSTED_MODULES)
+    path = str(Path(guard.__file__).resolve())
+    first = nbformat.v4.new_code_cell(SNAPSHOT.format(path=path, modules=modules))
+
+    def prelude(cell_source: str) -> str:
+        # Only a cell that calls check needs it (and the course library it imports).
+        uses_check = "check" in cell_source
+        return GUARD.format(
+            assign="check = " if uses_check else "",
+            answers=sorted(answers),
+            aliases=aliases,
+            keep=sorted(given),
+            with_check=uses_check,
+        )
+
+    return first, prelude
+
+
+def _guarded(cell, prelude):
     cell = copy.deepcopy(cell)
-    cell.source = GUARD + cell.source
+    cell.source = prelude(cell.source) + cell.source
     return cell
 
 
@@ -76,21 +133,20 @@ def grading_notebook(submission, source=None):
 
     With ``source`` (the solution notebook): the source's cells, where each answer cell holds
     the student's answer cell with the same grade_id (or the stub, if it is missing). Without
-    it (a student's self-check): the submission as it is. Test cells are guarded either way.
+    it (a student's self-check): the submission as it is. Either way a grader cell runs
+    first and every test cell is guarded.
     """
-    if source is None:
-        nb = copy.deepcopy(submission)
-        nb.cells = [_guarded(c) if is_test_cell(c) else c for c in nb.cells]
-        return nb
+    template = source if source is not None else submission
+    first, prelude = _guards(template)
     answers = {grade_info(c).get("grade_id"): c for c in submission.cells if is_solution_cell(c)}
-    nb = copy.deepcopy(source)
-    cells = []
+    nb = copy.deepcopy(template)
+    cells = [first]
     for cell in nb.cells:
-        if is_solution_cell(cell):
+        if source is not None and is_solution_cell(cell):
             answer = answers.get(grade_info(cell).get("grade_id"))
             cell.source = answer.source if answer is not None else STUB
         elif is_test_cell(cell):
-            cell = _guarded(cell)
+            cell = _guarded(cell, prelude)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
@@ -105,6 +161,11 @@ def _error_text(cell) -> str | None:
     return None
 
 
+def _record_reply(cell, cell_index, execute_reply):
+    """Keep the kernel's own verdict: it sees an error even if the outputs were silenced."""
+    cell.metadata[STATUS_KEY] = execute_reply.get("content", {}).get("status")
+
+
 def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3"):
     """Execute ``nb`` in ``workdir``; errors are recorded in the outputs, not raised.
 
@@ -116,6 +177,7 @@ def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3
         kernel_name=kernel_name,
         allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
+        on_cell_executed=_record_reply,
     )
     try:
         client.execute(env={**os.environ, "HOME": str(workdir), "TMPDIR": str(workdir)})
@@ -134,6 +196,9 @@ def score(nb, name: str, submission: str, stop_reason: str | None) -> Result:
         info = grade_info(cell)
         ran = cell.get("execution_count") is not None or cell.get("outputs")
         err = _error_text(cell) or (None if ran else f"not run ({stop_reason or 'stopped'})")
+        status = cell.metadata.get(STATUS_KEY)
+        if err is None and status not in (None, "ok"):
+            err = f"the test cell failed (kernel reply: {status}) but its error was hidden"
         max_points = float(info.get("points", 0))
         result.questions.append(
             QuestionResult(info["grade_id"], 0.0 if err else max_points, max_points, err)
@@ -187,23 +252,32 @@ def grade_one(
     cell_timeout: int = 120,
     notebook_timeout: int = 600,
     memory_mb: int | None = 8192,
+    isolate: bool | None = None,
 ) -> Result:
     """Grade one submission in a child process with a time limit for the whole notebook.
 
     The submitted file is only read, never written. If the child (or its kernel) outlives
     ``notebook_timeout`` seconds, the whole process group is killed and the submission gets
-    the points of no question.
+    the points of no question. ``isolate``: run the child in the bubblewrap sandbox (no
+    network, no writes outside its private /tmp); None uses it where it works and warns
+    where it does not, True insists on it, False turns it off.
     """
     path = Path(path)
     args = {
-        "path": str(path),
-        "source_dir": str(source_dir) if source_dir else None,
+        # Absolute paths: the sandboxed child may not start in the same working folder.
+        "path": str(path.absolute()),
+        "source_dir": str(Path(source_dir).absolute()) if source_dir else None,
         "cell_timeout": cell_timeout,
         "memory_mb": memory_mb,
     }
-    cmd = [sys.executable, "-m", "course_lib.grading.grade", json.dumps(args)]
+    cmd, env = _child_command(args, isolate, readable=[path, source_dir or path])
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True, text=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+        env=env,
     )
     try:
         out, _ = proc.communicate(timeout=notebook_timeout)
@@ -218,11 +292,39 @@ def grade_one(
     finally:
         _kill_group(proc.pid)
     try:
-        return Result.from_dict(json.loads(out.strip().splitlines()[-1]))
+        result = Result.from_dict(json.loads(out.strip().splitlines()[-1]))
     except (json.JSONDecodeError, IndexError, KeyError):
         return Result(
             str(path), path.stem, error=f"the grader crashed on this file (exit {proc.returncode})"
         )
+    result.submission = str(path)  # as the caller named it, for the report
+    return result
+
+
+# The child imports only the grading package: a stand-in for the top-level course_lib package
+# skips its __init__, which imports torch (seconds per submission). The kernel, where
+# submitted code runs, imports the real package as usual.
+CHILD = (
+    "import sys, types\n"
+    "package = types.ModuleType('course_lib')\n"
+    "package.__path__ = [{root!r}]\n"
+    "sys.modules['course_lib'] = package\n"
+    "from course_lib.grading.grade import child_main\n"
+    "child_main()\n"
+)
+
+
+def _child_command(args: dict, isolate: bool | None, readable) -> tuple[list[str], dict]:
+    root = str(Path(__file__).resolve().parents[1])
+    cmd = [sys.executable, "-c", CHILD.format(root=root), json.dumps(args)]
+    if isolate is False:
+        return cmd, dict(os.environ)
+    if sandbox.available():
+        return sandbox.wrap(cmd, readable)
+    if isolate:
+        raise RuntimeError("isolation was requested but bubblewrap (bwrap) cannot run here")
+    sandbox.warn_unisolated()
+    return cmd, dict(os.environ)
 
 
 def _kill_group(pid: int) -> None:
@@ -277,7 +379,12 @@ def file_digest(path: Path) -> str:
         return ""
 
 
-if __name__ == "__main__":  # the child process of grade_one
-    options = json.loads(sys.argv[1])
+def child_main() -> None:
+    """The child process of ``grade_one``: grade, then print the result as one JSON line."""
+    options = json.loads(sys.argv[-1])
     graded = grade_in_this_process(options.pop("path"), **options)
     print(json.dumps(graded.to_dict()))
+
+
+if __name__ == "__main__":
+    child_main()

@@ -1,5 +1,6 @@
 """Reading notebooks and their nbgrader cell metadata."""
 
+import ast
 import json
 from pathlib import Path
 
@@ -46,3 +47,32 @@ def is_solution_cell(cell) -> bool:
 def test_cells(nb) -> dict:
     """Map grade_id -> cell for every graded test cell of ``nb``."""
     return {grade_info(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
+
+
+def bound_names(sources) -> tuple[set, dict]:
+    """Top-level names the code binds, and {alias: module} for its imports.
+
+    Cells that do not parse as Python (IPython magics) are skipped.
+    """
+    names, aliases = set(), {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    alias = a.asname or a.name.split(".")[0]
+                    aliases[alias] = a.name if a.asname else alias
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    names.add(a.asname or a.name)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    names.update(aliases)
+    return names, aliases
