@@ -169,7 +169,8 @@ class DeepNet(nn.Module):
     same layers without the shortcuts form the *plain* network of the same depth. The net has
     2 * num_blocks + 2 weight layers. ``backbone`` maps images to a ``width``-dimensional
     embedding (after the global average pooling, so any input size works); ``head`` is the one
-    linear layer on top, which transfer learning replaces.
+    linear layer on top, which transfer learning replaces. ``stem_stride=2`` halves the image in
+    the stem, so that the blocks work on smaller (cheaper) maps.
     """
 
     def __init__(
