@@ -66,9 +66,23 @@ def localise_cdn(text: str, static: str) -> str:
     return text
 
 
+def add_run_time(nb) -> None:
+    """Append the measured run time to the paragraph that names the chapter's prerequisites."""
+    seconds = nb.metadata.get("course_lib", {}).get("seconds")
+    for cell in nb.cells:
+        if seconds and cell.cell_type == "markdown" and "**Builds on:**" in cell.source:
+            cell.source += (
+                f"\n\n**Run time:** {seconds:.0f} s in the test run that built this page "
+                "(2-core CPU; see {doc}`/book/run-times`)."
+            )
+            return
+
+
 def copy_for_site(executed: Path, target: Path) -> None:
-    """Copy an executed notebook into the site sources, its CDN scripts served by the book."""
+    """Copy an executed notebook into the site sources, its CDN scripts served by the book and
+    its measured run time shown under its prerequisites."""
     nb = nbformat.read(executed, as_version=4)
+    add_run_time(nb)
     static = Path(os.path.relpath(SITE_SRC / "_static", target.parent)).as_posix()
     for cell in nb.cells:
         for out in cell.get("outputs", []):

@@ -92,3 +92,20 @@ def test_site_copy_serves_bertviz_scripts_from_the_book(tmp_path, monkeypatch):
     out = nbformat.read(target, as_version=4).cells[0].outputs[0].data["text/html"]
     assert "https://" not in out
     assert 'src="../_static/vendor/require.js"' in out
+
+
+def test_site_copy_shows_the_measured_run_time_under_the_prerequisites():
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# 99 Topic"),
+            nbformat.v4.new_markdown_cell("**Builds on:** chapter 98."),
+        ]
+    )
+    nb.metadata["course_lib"] = {"seconds": 41.6}
+    book.add_run_time(nb)
+    assert nb.cells[0].source == "# 99 Topic"
+    assert "**Run time:** 42 s in the test run" in nb.cells[1].source
+    nb.metadata["course_lib"] = {"seconds": None}  # not measured: nothing is claimed
+    nb.cells[1].source = "**Builds on:** chapter 98."
+    book.add_run_time(nb)
+    assert nb.cells[1].source == "**Builds on:** chapter 98."
