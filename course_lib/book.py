@@ -10,6 +10,7 @@ copy made before a change to either is never used.
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,11 +79,35 @@ def add_run_time(nb) -> None:
             return
 
 
+# String literals a plotting cell passes as a title: title="...", set_title("..."), suptitle("...").
+TITLE_LITERAL = re.compile(r"""(?:title|suptitle)\s*[=(]\s*[rf]?(["'])(.+?)\1""")
+
+
+def add_figure_alt(nb) -> None:
+    """Give the figures of each code cell an alt text: the titles its code sets (when they are
+    plain strings) and the chapter section the figure belongs to."""
+    chapter = section = ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for heading in re.findall(r"^(#+)\s+(.+)$", cell.source, flags=re.M):
+                chapter = chapter or heading[1].strip()
+                section = heading[1].strip()
+            continue
+        if not any("image/png" in out.get("data", {}) for out in cell.get("outputs", [])):
+            continue
+        titles = [t for _, t in TITLE_LITERAL.findall(cell.source) if "{" not in t][:3]
+        where = f"figure in section {section!r} of chapter {chapter!r}"
+        alt = f"{'; '.join(titles)} ({where})" if titles else where[0].upper() + where[1:]
+        options = cell.metadata.setdefault("mystnb", {}).setdefault("image", {})
+        options.setdefault("alt", alt)
+
+
 def copy_for_site(executed: Path, target: Path) -> None:
-    """Copy an executed notebook into the site sources, its CDN scripts served by the book and
-    its measured run time shown under its prerequisites."""
+    """Copy an executed notebook into the site sources: its CDN scripts served by the book, its
+    measured run time under its prerequisites, and alt text on its figures."""
     nb = nbformat.read(executed, as_version=4)
     add_run_time(nb)
+    add_figure_alt(nb)
     static = Path(os.path.relpath(SITE_SRC / "_static", target.parent)).as_posix()
     for cell in nb.cells:
         for out in cell.get("outputs", []):

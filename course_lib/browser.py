@@ -33,13 +33,13 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-PAGE_PROBE = """(() => {
+PAGE_PROBE = r"""(() => {
   const images = Array.from(document.images);
   const math = Array.from(document.querySelectorAll('.math'));
   return JSON.stringify({
     title: document.title,
     brokenImages: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
-    imagesWithoutAlt: images.filter(i => !i.alt).map(i => i.src),
+    imagesWithoutAlt: images.filter(i => !i.alt || /\.(png|svg|jpe?g)$/.test(i.alt)).map(i => i.src),
     math: math.length,
     untypesetMath: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
     errorOutputs: Array.from(document.querySelectorAll('.output.error, .output.traceback, .cell_output .stderr'))
@@ -180,6 +180,9 @@ def check_site(html_dir: Path, pages: list[str], screenshot_dir: Path, chromium:
                     problems += _problems_from_events(page.events)
                     problems += [f"broken image: {src}" for src in probe["brokenImages"]]
                     problems += [f"untypeset math: {m!r}" for m in probe["untypesetMath"]]
+                    problems += [
+                        f"image without alt text: {src}" for src in probe["imagesWithoutAlt"]
+                    ]
                     problems += [f"error output: {t!r}" for t in probe["errorOutputs"]]
                     if probe["tracebacks"]:
                         problems.append("a traceback is shown on the page")

@@ -109,3 +109,29 @@ def test_site_copy_shows_the_measured_run_time_under_the_prerequisites():
     nb.cells[1].source = "**Builds on:** chapter 98."
     book.add_run_time(nb)
     assert nb.cells[1].source == "**Builds on:** chapter 98."
+
+
+def test_site_copy_gives_every_figure_alt_text():
+    png = {"image/png": "iVBOR", "text/plain": "<Figure>"}
+    plot = nbformat.v4.new_code_cell('ax.set(title="Training loss")\nplt.show()')
+    plot.outputs = [nbformat.v4.new_output("display_data", data=png)]
+    untitled = nbformat.v4.new_code_cell('ax.set_title(f"epoch {n}")')
+    untitled.outputs = [nbformat.v4.new_output("display_data", data=png)]
+    text_only = nbformat.v4.new_code_cell("print(1)")
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# 99 Topic\n\n## 1 Curves"),
+            plot,
+            nbformat.v4.new_markdown_cell("## 2 More"),
+            untitled,
+            text_only,
+        ]
+    )
+    book.add_figure_alt(nb)
+    assert plot.metadata["mystnb"]["image"]["alt"] == (
+        "Training loss (figure in section '1 Curves' of chapter '99 Topic')"
+    )
+    assert untitled.metadata["mystnb"]["image"]["alt"] == (
+        "Figure in section '2 More' of chapter '99 Topic'"
+    )
+    assert "mystnb" not in text_only.metadata
