@@ -27,7 +27,7 @@ help:
 	@echo "make test       lint, unit tests, every notebook, exercises and grader, book build"
 	@echo "make lab        JupyterLab with the notebooks (paired .md/.ipynb)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
-	@echo "make timings    seconds per notebook (benchmarks/notebook_times.py)"
+	@echo "make timings    seconds per notebook, median of 3 runs (benchmarks/notebook_times.py)"
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,7 +85,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 timings: $(STAMP)
-	$(BIN)/python benchmarks/notebook_times.py notebooks/*.ipynb
+	$(BIN)/python benchmarks/notebook_times.py notebooks/*.ipynb --repeat 3
 
 clean:
 	rm -rf _build
