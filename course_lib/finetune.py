@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data.text import _docstrings
+from .data.text import module_docstrings
 
 TOPICS = {
     "internet": (
@@ -61,7 +61,7 @@ TOPICS = {
 
 
 def _sentences(module_name):
-    for doc in _docstrings(module_name):
+    for doc in module_docstrings(module_name):
         for para in re.split(r"\n\s*\n", doc):
             para = " ".join(para.encode("ascii", "ignore").decode().split())
             if ">>>" in para:

@@ -79,7 +79,8 @@ CORPUS_MODULES = (
 )
 
 
-def _docstrings(module_name: str):
+def module_docstrings(module_name: str):
+    """Yield the docstrings of a module, its public classes and functions, and their methods."""
     module = importlib.import_module(module_name)
     yield inspect.getdoc(module) or ""
     for name, obj in sorted(vars(module).items()):
@@ -112,7 +113,7 @@ def load_corpus(max_chars: int | None = None) -> str:
     """
     seen, paragraphs, total = set(), [], 0
     for module_name in CORPUS_MODULES:
-        for doc in _docstrings(module_name):
+        for doc in module_docstrings(module_name):
             for para in re.split(r"\n\s*\n", doc):
                 para = " ".join(para.encode("ascii", "ignore").decode().split())
                 if para in seen or not _is_prose(para):

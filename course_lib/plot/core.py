@@ -50,7 +50,7 @@ def plot_decision_boundary(
     return ax
 
 
-def image_grid(images, labels=None, *, nrow: int = 8, ax=None, cmap: str = "gray"):
+def image_grid(images, labels=None, *, nrow: int = 8, cmap: str = "gray"):
     """Show a batch of images (N, H, W) or (N, C, H, W) as one grid, with optional labels."""
     images = torch.as_tensor(images).detach().cpu().float()
     if images.ndim == 4:
