@@ -22,6 +22,11 @@ def pytest_addoption(parser):
         action="store_true",
         help="skip notebooks whose executed copy in _build/executed is up to date",
     )
+    parser.addoption(
+        "--no-executed-copy",
+        action="store_true",
+        help="do not save executed copies (a run under another seed or thread count)",
+    )
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -51,6 +56,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session):
+    if session.config.getoption("--no-executed-copy"):
+        return
     for path, run in _RUNS.items():
         if not run["failed"]:
             write_executed(path, run["cells"], seconds=run.get("seconds"))

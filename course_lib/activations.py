@@ -101,6 +101,8 @@ def softmax_backward(z, upstream, axis=-1):
     """
     s = softmax(z, axis=axis)
     g = np.asarray(upstream, dtype=float)
+    if g.shape != s.shape:
+        raise ValueError(f"upstream must have the shape of z, {s.shape}, got {g.shape}")
     return s * (g - (g * s).sum(axis=axis, keepdims=True))
 
 

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .data.split import batches
 from .device import device as default_device
+from .device import seeded
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -222,7 +223,7 @@ def adversarial_fit(
     model.to(dev)
     X, y = (t.to(dev) for t in train_data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seeded(seed))
     history = {"train_loss": []}
     for _ in tqdm(range(epochs), desc="adversarial epochs", disable=not progress, leave=False):
         total = 0.0

@@ -47,14 +47,14 @@ class Value:
         return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __pow__(self, exponent):
-        if not isinstance(exponent, int | float):
+        """x^c with d/dx = c x^(c-1); the derivative of x^0 is 0 everywhere (torch's rule)."""
+        if isinstance(exponent, bool) or not isinstance(exponent, int | float):
             raise TypeError("only a constant int/float exponent is supported")
-        return Value(
-            self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),), f"**{exponent}"
-        )
+        local = 0.0 if exponent == 0 else exponent * power(self.data, exponent - 1)
+        return Value(power(self.data, exponent), (self,), (local,), f"**{exponent}")
 
     def exp(self):
-        out = math.exp(self.data)
+        out = _exp_or_inf(self.data)
         return Value(out, (self,), (out,), "exp")
 
     def log(self):
@@ -67,7 +67,7 @@ class Value:
         return Value(t, (self,), (1.0 - t * t,), "tanh")
 
     def sigmoid(self):
-        s = 1.0 / (1.0 + math.exp(-self.data))
+        s = sigmoid(self.data)
         return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self):
@@ -106,6 +106,37 @@ class Value:
         for node in reversed(order):  # outputs before inputs
             for parent, local in zip(node.parents, node.local_grads, strict=True):
                 parent.grad += local * node.grad
+
+
+def power(x: float, c: float) -> float:
+    """x^c with the floating-point answers torch gives where Python raises:
+    0^0 = 1, 0^(negative) = inf, overflow = inf, negative^(fraction) = nan.
+    (The sign of a zero base is followed for integer powers only.)"""
+    odd = float(c).is_integer() and int(c) % 2 == 1
+    try:
+        out = x**c
+    except ZeroDivisionError:  # 0 to a negative power
+        return math.copysign(math.inf, x) if odd else math.inf
+    except OverflowError:
+        if x < 0 and not float(c).is_integer():
+            return math.nan
+        return -math.inf if x < 0 and odd else math.inf
+    return math.nan if isinstance(out, complex) else float(out)
+
+
+def sigmoid(x: float) -> float:
+    """1 / (1 + e^-x), written so that e^(large) is never formed."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _exp_or_inf(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def as_value(x) -> Value:

@@ -48,6 +48,11 @@ def source_hash(notebook: Path) -> str:
     return h.hexdigest()
 
 
+def run_config() -> dict:
+    """The settings a notebook's results may depend on besides its code: seed and threads."""
+    return {name: os.environ.get(name, "") for name in ("COURSE_SEED", "OMP_NUM_THREADS")}
+
+
 def executed_path(notebook: Path) -> Path:
     return EXECUTED_DIR / Path(notebook).resolve().relative_to(ROOT)
 
@@ -57,7 +62,7 @@ def is_fresh(notebook: Path) -> bool:
     if not target.is_file():
         return False
     meta = nbformat.read(target, as_version=4).metadata.get("course_lib", {})
-    return meta.get("source_hash") == source_hash(notebook)
+    return meta.get("source_hash") == source_hash(notebook) and meta.get("config") == run_config()
 
 
 def localise_cdn(text: str, static: str) -> str:
@@ -154,7 +159,11 @@ def write_executed(notebook: Path, cell_outputs: dict, seconds: float | None = N
         for out in cell.outputs:
             if out.output_type == "execute_result":
                 out.execution_count = cell.execution_count
-    nb.metadata["course_lib"] = {"source_hash": source_hash(notebook), "seconds": seconds}
+    nb.metadata["course_lib"] = {
+        "source_hash": source_hash(notebook),
+        "config": run_config(),
+        "seconds": seconds,
+    }
     target = executed_path(notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
@@ -180,8 +189,19 @@ def toc_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if f.startswith("notebooks/")]
 
 
+def robustness_section() -> list[str]:
+    """The robustness sweep's report (benchmarks/robustness.md), its headings one level down."""
+    report = ROOT / "benchmarks" / "robustness.md"
+    if not report.is_file():
+        return ["## Robustness sweep", "", "No sweep has been run yet (`make robustness`).", ""]
+    return [
+        ("#" + line if line.startswith("#") else line) for line in report.read_text().splitlines()
+    ]
+
+
 def run_times_page() -> str:
-    """A page with each chapter's execution time in the run that produced this site."""
+    """A page with each chapter's execution time in the run that produced this site, and the
+    robustness sweep: every claim's spread over seeds and thread counts."""
     rows = []
     for nb in toc_notebooks():
         meta = nbformat.read(executed_path(nb), as_version=4).metadata.get("course_lib", {})
@@ -189,17 +209,19 @@ def run_times_page() -> str:
         rows.append(f"| {nb.stem} | {seconds:.0f} |" if seconds else f"| {nb.stem} | - |")
     return "\n".join(
         [
-            "# Run times",
+            "# Run times and robustness",
             "",
             "Seconds each chapter notebook took to execute in the test run that built this site",
-            "(the sum of its cells' times, measured by `make test`). That run executes two",
-            "notebooks at a time with one thread each, so a notebook alone on the same 2-core",
-            "machine is usually faster. `make timings` measures each notebook alone.",
+            "(the sum of its cells' times, measured by `make test`). That run executes as many",
+            "notebooks at a time as there are cores (at most four), with the cores shared out as",
+            "threads, so a notebook alone on the same machine is usually faster. `make timings`",
+            "measures each notebook alone.",
             "",
             "| notebook | seconds |",
             "|---|---:|",
             *rows,
             "",
+            *robustness_section(),
         ]
     )
 

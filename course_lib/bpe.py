@@ -13,6 +13,11 @@ WordPiece (Schuster and Nakajima 2012; BERT) merges instead the pair with the la
 
 the gain in unigram log-likelihood up to constants: frequent pairs of *rare* symbols win.
 
+A merge never builds the marker out of ordinary characters: a pair whose merged string
+contains ``</w>`` anywhere but as its real suffix is skipped (see ``joinable``). So a symbol
+ends with ``</w>`` exactly when it ends a word, and text that itself contains "</w>" still
+decodes to itself.
+
 Ties are broken by the pair that occurs first in the dictionary (words in insertion order,
 pairs left to right), which is what the reference Python code of Sennrich et al. does on a
 Python 3.7+ dict; this makes every result reproducible.
@@ -21,7 +26,19 @@ Python 3.7+ dict; this makes every result reproducible.
 import re
 from collections import Counter, defaultdict
 
+from .validation import check_int
+
 END = "</w>"
+
+
+def joinable(pair: tuple, end: str | None = END) -> bool:
+    """May ``pair`` = (a, b) be merged? Not when a + b contains the end-of-word marker other
+    than as the suffix it gets from b (which must then end the word)."""
+    a, b = pair
+    if not end:
+        return True
+    at = (a + b).find(end)
+    return at == -1 or (b.endswith(end) and at == len(a + b) - len(end))
 
 
 # -- the naive algorithm, as in the paper ------------------------------------------------------
@@ -85,18 +102,23 @@ def wordpiece_scores(vocab: dict[tuple, int]) -> dict[tuple, float]:
     return {(a, b): c / (single[a] * single[b]) for (a, b), c in pair_counts(vocab).items()}
 
 
-def learn_bpe_naive(vocab: dict[tuple, int], num_merges: int, *, criterion: str = "bpe"):
+def learn_bpe_naive(
+    vocab: dict[tuple, int], num_merges: int, *, criterion: str = "bpe", end: str | None = END
+):
     """The textbook loop: recount all pairs, merge the best one, ``num_merges`` times.
 
     ``criterion`` is ``"bpe"`` (highest count) or ``"wordpiece"`` (highest
-    count(ab)/(count(a)count(b))). Stops early when no pair is left. Returns (merges, vocab).
+    count(ab)/(count(a)count(b))). Stops early when no pair is left. Pairs that would forge
+    the marker ``end`` are skipped (``joinable``). Returns (merges, vocab).
     Cost O(merges x corpus); ``learn_bpe`` gives the same merges much faster.
     """
     if criterion not in ("bpe", "wordpiece"):
         raise ValueError(f"criterion must be 'bpe' or 'wordpiece', got {criterion!r}")
+    check_int("num_merges", num_merges, min_value=0)
     merges = []
     for _ in range(num_merges):
         scores = pair_counts(vocab) if criterion == "bpe" else wordpiece_scores(vocab)
+        scores = {p: v for p, v in scores.items() if joinable(p, end)}
         if not scores:
             break
         best = max(scores, key=scores.get)  # the first maximum in insertion order
@@ -106,14 +128,16 @@ def learn_bpe_naive(vocab: dict[tuple, int], num_merges: int, *, criterion: str 
 
 
 # -- the same algorithm with incremental pair counts -------------------------------------------
-def learn_bpe(vocab: dict[tuple, int], num_merges: int, *, min_count: int = 2):
-    """BPE merges, identical to ``learn_bpe_naive(..., criterion="bpe")`` (same tie-breaking),
-    but after each merge only the words containing the merged pair are recounted.
+def learn_bpe(
+    vocab: dict[tuple, int], num_merges: int, *, min_count: int = 2, end: str | None = END
+):
+    """BPE merges, identical to ``learn_bpe_naive(..., criterion="bpe")`` (same tie-breaking,
+    same skipped pairs), but after each merge only the words containing the merged pair are
+    recounted.
 
     Stops when the best pair occurs fewer than ``min_count`` times. Returns (merges, vocab).
     """
-    if num_merges < 0:
-        raise ValueError(f"num_merges must be >= 0, got {num_merges}")
+    check_int("num_merges", num_merges, min_value=0)
     words = [list(s) for s in vocab]
     freqs = list(vocab.values())
     counts = defaultdict(int)
@@ -130,12 +154,13 @@ def learn_bpe(vocab: dict[tuple, int], num_merges: int, *, min_count: int = 2):
 
     merges = []
     for _ in range(num_merges):
-        if not counts:
+        allowed = {p: c for p, c in counts.items() if joinable(p, end)}
+        if not allowed:
             break
-        top = max(counts.values())
+        top = max(allowed.values())
         if top < min_count:
             break
-        tied = [p for p, c in counts.items() if c == top]
+        tied = [p for p, c in allowed.items() if c == top]
         best = min(tied, key=first_occurrence) if len(tied) > 1 else tied[0]
         merges.append(best)
         a, b = best
@@ -194,7 +219,7 @@ class BPETokenizer:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("text must be a non-empty string")
         vocab = word_dictionary(pretokenize(text), end=end)
-        merges, _ = learn_bpe(vocab, num_merges, min_count=min_count)
+        merges, _ = learn_bpe(vocab, num_merges, min_count=min_count, end=end)
         return cls(merges, set(text) - set(" \t\n\r"), end=end)
 
     def __len__(self) -> int:
@@ -225,11 +250,17 @@ class BPETokenizer:
         return [self.ids[t] for t in self.tokenize(text)]
 
     def decode(self, ids) -> str:
-        """Join the symbols; the end-of-word marker becomes a space."""
-        text = "".join(self.vocab[int(i)] for i in ids)
-        if self.end:
-            return text.replace(self.end, " ").rstrip(" ")
-        return text
+        """Join the symbols; a symbol's end-of-word suffix becomes a space. (Only the suffix:
+        "</w>" typed inside the text is ordinary characters.)"""
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < len(self.vocab)]
+        if bad:
+            raise ValueError(f"ids must lie in [0, {len(self.vocab)}), got {bad[:5]}")
+        symbols = [self.vocab[i] for i in ids]
+        if not self.end:
+            return "".join(symbols)
+        n = len(self.end)
+        return "".join(s[:-n] + " " if s.endswith(self.end) else s for s in symbols).rstrip(" ")
 
 
 def pretokenize(text: str) -> list[str]:
@@ -246,6 +277,7 @@ __all__ = [
     "wordpiece_scores",
     "learn_bpe_naive",
     "learn_bpe",
+    "joinable",
     "BPETokenizer",
     "pretokenize",
 ]

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from .models.autoencoder import conv_output_size, conv_transpose_output_size
+from .validation import check_same_dtype
 
 __all__ = [
     "avg_pool2d",
@@ -69,6 +70,7 @@ def _check_conv_inputs(x, weight, bias):
             f"bias must have shape ({weight.shape[0]},) (one per output channel), "
             f"got {tuple(bias.shape)}"
         )
+    check_same_dtype(x=x, weight=weight, bias=bias)
 
 
 def _output_hw(x_hw, k_hw, s, p, d):
@@ -267,7 +269,8 @@ def gradient_receptive_field(model, input_shape, channel=0, position=None):
     """
     param = next(model.parameters(), None)
     dev = param.device if param is not None else torch.device("cpu")
-    x = torch.randn(1, *input_shape, device=dev, requires_grad=True)
+    dtype = param.dtype if param is not None else torch.get_default_dtype()
+    x = torch.randn(1, *input_shape, device=dev, dtype=dtype, requires_grad=True)
     y = model(x)
     if y.ndim != 4:
         raise ValueError(f"model must return (N, C, H, W) feature maps, got {tuple(y.shape)}")

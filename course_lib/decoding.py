@@ -15,10 +15,18 @@ of the next token; ``lm_logits_fn`` builds one from a GPT with a bounded context
 
 import torch
 
+from .device import seeded
+from .validation import check_probability
+
 
 def _check_logits(logits):
     if not isinstance(logits, torch.Tensor) or not logits.is_floating_point():
         raise TypeError("logits must be a floating-point tensor")
+
+
+def _wide(x):
+    """float64 where the device has it (Apple's MPS does not)."""
+    return x.float() if x.device.type == "mps" else x.double()
 
 
 def temperature_logits(logits, temperature: float):
@@ -46,12 +54,16 @@ def top_p_logits(logits, p: float):
 
     Sort p_(1) >= p_(2) >= ...; keep token (i) when the mass strictly before it,
     sum_{j < i} p_(j), is below p (so the most likely token is always kept).
+    p = 1 keeps every token. The sums are taken in float64: in float32 the running sum of a
+    50,000-token vocabulary reaches 1 before its last token, and the kept set would depend on
+    that round-off.
     """
     _check_logits(logits)
-    if not 0 < p <= 1:
-        raise ValueError(f"p must lie in (0, 1], got {p}")
+    check_probability("p", p, allow_zero=False)
+    if p == 1:
+        return logits.clone()
     sorted_logits, order = logits.sort(dim=-1, descending=True)
-    probs = sorted_logits.softmax(-1)
+    probs = _wide(sorted_logits).softmax(-1)
     before = probs.cumsum(-1) - probs
     drop_sorted = before >= p
     drop = drop_sorted.scatter(-1, order, drop_sorted)
@@ -90,7 +102,7 @@ def sample(logits_fn, prompt, n: int, *, temperature=1.0, top_k=None, top_p=None
     The random draws come from a generator seeded with ``seed`` (on the CPU, so CPU and GPU
     runs draw the same uniform numbers)."""
     ids = _as_batch(prompt)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     for _ in range(n):
         z = filter_logits(
             _next_logits(logits_fn, ids), temperature=temperature, top_k=top_k, top_p=top_p

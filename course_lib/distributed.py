@@ -21,10 +21,12 @@ import torch.multiprocessing as mp
 from torch import nn
 from torch.nn import functional as F
 
+from .device import seeded
+
 
 def make_model(seed: int = 0) -> nn.Module:
     """The small MLP both trainings start from (same seed, same initial weights)."""
-    torch.manual_seed(seed)
+    torch.manual_seed(seeded(seed))
     return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
 
 

@@ -14,6 +14,9 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .device import seeded
+from .validation import check_ids, check_tensor
+
 
 def skipgram_pairs(tokens, window: int) -> list[tuple]:
     """All (centre, context) pairs with the context at most ``window`` positions away, in
@@ -75,6 +78,10 @@ class SkipGramNS(nn.Module):
 
     def forward(self, centres, contexts, negatives):
         """Mean loss over the batch: centres (B,), contexts (B,), negatives (B, k)."""
+        V = self.v.num_embeddings
+        check_ids("centres", check_tensor("centres", centres, ndim=1), V)
+        check_ids("contexts", check_tensor("contexts", contexts, shape=centres.shape), V)
+        check_ids("negatives", check_tensor("negatives", negatives, shape=(len(centres), None)), V)
         vc = self.v(centres)  # (B, d)
         pos = (self.u(contexts) * vc).sum(-1)  # (B,)
         neg = torch.bmm(self.u(negatives), vc.unsqueeze(-1)).squeeze(-1)  # (B, k)
@@ -108,8 +115,8 @@ def train_skipgram(
     counts = torch.as_tensor(counts, dtype=torch.double)
     V = len(counts)
     dev = device if device is not None else torch.device("cpu")
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
+    torch.manual_seed(seeded(seed))
     model = SkipGramNS(V, dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     noise = counts.pow(0.75)

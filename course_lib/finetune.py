@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data.text import module_docstrings
+from .device import seeded
 
 TOPICS = {
     "internet": (
@@ -80,7 +81,7 @@ def topic_sentences(per_class: int = 128, *, seed: int = 0):
     for t, sents in by_topic.items():
         for s in sents:
             seen.setdefault(s, set()).add(t)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     sentences, labels = [], []
     for label, (t, sents) in enumerate(by_topic.items()):
         sents = [s for s in sents if len(seen[s]) == 1]
@@ -107,7 +108,7 @@ def load_minilm(*, pretrained: bool = True, seed: int = 0):
     if pretrained:
         model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager")
     else:
-        torch.manual_seed(seed)
+        torch.manual_seed(seeded(seed))
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         model = AutoModel.from_config(config, attn_implementation="eager")
     return model, tokenizer
@@ -174,7 +175,7 @@ def train_classifier(
 ):
     """AdamW on cross-entropy over random minibatches; the head gets its own learning rate
     ``head_lr``. Returns the list of training losses."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     opt = torch.optim.AdamW(
         [
             {"params": model.layers.parameters(), "lr": lr},

@@ -82,13 +82,17 @@ def precision_recall_f1(
 
     With ``average=None`` returns three float tensors of shape (num_classes,); a class never
     predicted (or never present) gets precision (or recall) 0 rather than a division by zero.
-    ``"macro"`` averages the per-class values with equal weights, ``"weighted"`` weights them by
-    the class frequencies (support), and ``"micro"`` pools TP, FP and FN over the classes first
-    (for single-label data all three micro scores equal the accuracy). Averages are floats.
+    ``"macro"`` averages the per-class values with equal weights over the classes that occur
+    (in ``target`` or in the predictions), the labels scikit-learn's ``f1_score`` uses by
+    default; ``"weighted"`` weights them by the class frequencies (support), and ``"micro"``
+    pools TP, FP and FN over the classes first (for single-label data all three micro scores
+    equal the accuracy). Averages are floats, and need at least one example.
     """
     if average not in AVERAGES:
         raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
     cm = confusion_matrix(pred, target, num_classes).double()
+    if average is not None and cm.sum() == 0:
+        raise ValueError(f"average={average!r} of an empty set of predictions is undefined")
     tp, predicted, actual = cm.diag(), cm.sum(0), cm.sum(1)
     if average == "micro":
         tp, predicted, actual = tp.sum(), predicted.sum(), actual.sum()
@@ -102,5 +106,9 @@ def precision_recall_f1(
         return precision, recall, f1
     if average == "micro":
         return precision.item(), recall.item(), f1.item()
-    weights = actual / actual.sum() if average == "weighted" else torch.full_like(tp, 1 / len(tp))
+    if average == "weighted":
+        weights = actual / actual.sum()
+    else:
+        occurs = (actual > 0) | (predicted > 0)
+        weights = occurs.double() / occurs.sum()
     return tuple((weights * m).sum().item() for m in (precision, recall, f1))

@@ -21,6 +21,9 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from .device import seeded
+from .validation import check_int
+
 METHODS = ("witten_bell", "add_k")
 
 
@@ -60,7 +63,10 @@ class NGramLM:
     def prob(self, token: int, history=()) -> float:
         """p(token | history); only the last n-1 ids of ``history`` matter."""
         self._check_fitted()
-        history = tuple(history)[-(self.n - 1) :] if self.n > 1 else ()
+        token = check_int("token", token)
+        if not 0 <= token < self.V:
+            raise ValueError(f"token must lie in [0, {self.V}), got {token}")
+        history = tuple(_as_list(history, self.V))[-(self.n - 1) :] if self.n > 1 else ()
         if self.method == "add_k":
             nxt, total, _ = self.counts[len(history)].get(history, (None, 0, 0))
             c = nxt[token] if nxt is not None else 0
@@ -78,7 +84,7 @@ class NGramLM:
     def distribution(self, history=()) -> np.ndarray:
         """The whole next-token distribution p(. | history) as a length-V array."""
         self._check_fitted()
-        history = tuple(history)[-(self.n - 1) :] if self.n > 1 else ()
+        history = tuple(_as_list(history, self.V))[-(self.n - 1) :] if self.n > 1 else ()
         if self.method == "add_k":
             nxt, total, _ = self.counts[len(history)].get(history, ({}, 0, 0))
             p = np.full(self.V, self.k / (total + self.k * self.V))
@@ -119,7 +125,7 @@ class NGramLM:
         """Sample ``length`` new ids after ``prefix``, each from p(. | last n-1 ids)^(1/T)."""
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seeded(seed))
         out = list(prefix)
         for _ in range(length):
             p = self.distribution(out) ** (1.0 / temperature)
@@ -128,7 +134,7 @@ class NGramLM:
 
 
 def _as_list(ids, V):
-    ids = [int(i) for i in ids]
+    ids = [int(i) for i in ids]  # also accepts a tensor or array of ids
     if ids and (min(ids) < 0 or max(ids) >= V):
         raise ValueError(f"ids must lie in [0, {V}), got values in [{min(ids)}, {max(ids)}]")
     return ids

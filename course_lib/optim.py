@@ -18,9 +18,15 @@ import math
 
 import torch
 
+from .validation import check_positive
+
 
 class Optimizer:
-    """Base class: holds the parameters, a per-parameter ``state`` dict and a step counter."""
+    """Base class: holds the parameters, a per-parameter ``state`` dict and a step counter.
+
+    ``t`` counts the calls to ``step``; a rule that needs the number of updates a parameter
+    has had (Adam's bias correction) keeps its own count in that parameter's state, as
+    torch does, because a parameter without a gradient is skipped."""
 
     def __init__(self, params, lr: float):
         self.params = list(params)
@@ -31,8 +37,7 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, torch.Tensor) or not p.requires_grad:
                 raise TypeError("every parameter must be a tensor with requires_grad=True")
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        check_positive("lr", lr, allow_zero=True)  # lr = 0 is allowed, as in torch
         self.lr = lr
         self.t = 0  # number of steps taken
         self.state = [{} for _ in self.params]
@@ -109,7 +114,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-10):
         super().__init__(params, lr)
-        self.eps = eps
+        self.eps = check_positive("eps", eps, allow_zero=True)
 
     def update(self, p, g, state):
         r = state.setdefault("r", torch.zeros_like(p))
@@ -129,7 +134,7 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, lr)
         _check_unit("alpha", alpha, closed=False)
-        self.alpha, self.eps = alpha, eps
+        self.alpha, self.eps = alpha, check_positive("eps", eps, allow_zero=True)
 
     def update(self, p, g, state):
         r = state.setdefault("r", torch.zeros_like(p))
@@ -143,6 +148,9 @@ class Adam(Optimizer):
         m <- b1 * m + (1 - b1) * g          m_hat = m / (1 - b1**t)
         v <- b2 * v + (1 - b2) * g * g      v_hat = v / (1 - b2**t)
         w <- w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    t is the number of updates *this parameter* has had (its ``state["step"]``), as in torch:
+    a parameter that gets no gradient on some steps is not bias-corrected as if it had.
 
     ``weight_decay`` adds weight_decay * w to g (an L2 penalty, *coupled* to the adaptive
     scaling); see ``AdamW`` for the decoupled version.
@@ -159,6 +167,7 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         _check_unit("betas[0]", betas[0])
         _check_unit("betas[1]", betas[1])
+        check_positive("eps", eps, allow_zero=True)
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
@@ -168,10 +177,11 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         m = state.setdefault("m", torch.zeros_like(p))
         v = state.setdefault("v", torch.zeros_like(p))
+        t = state["step"] = state.get("step", 0) + 1
         m.mul_(b1).add_((1 - b1) * g)
         v.mul_(b2).add_((1 - b2) * g * g)
-        m_hat = m / (1 - b1**self.t)
-        v_hat = v / (1 - b2**self.t)
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
         return self.lr * m_hat / (v_hat.sqrt() + self.eps)
 
     def update(self, p, g, state):
@@ -221,20 +231,26 @@ def step_schedule(t: int, step_size: int, gamma: float = 0.1) -> float:
 
 def cosine_schedule(t: int, total: int, min_factor: float = 0.0) -> float:
     """Cosine decay from 1 to min_factor over ``total`` steps:
-    min + (1 - min) * (1 + cos(pi * t / total)) / 2   (torch's CosineAnnealingLR)."""
+    min + (1 - min) * (1 + cos(pi * t / total)) / 2   (torch's CosineAnnealingLR).
+
+    Like CosineAnnealingLR it is periodic: past ``total`` it rises again, back to 1 at
+    t = 2 total. Stop at ``total`` (or use ``warmup_cosine_schedule``) to stay at the minimum.
+    """
     if total < 1:
         raise ValueError(f"total must be >= 1, got {total}")
-    t = min(t, total)
     return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * t / total)) / 2
 
 
 def warmup_cosine_schedule(t: int, warmup: int, total: int, min_factor: float = 0.0) -> float:
-    """Linear warm-up (t + 1) / warmup for the first ``warmup`` steps, then cosine decay."""
+    """Linear warm-up (t + 1) / warmup for the first ``warmup`` steps, then cosine decay.
+
+    Unlike ``cosine_schedule`` it stays at min_factor for t >= total.
+    """
     if not 0 <= warmup < total:
         raise ValueError(f"need 0 <= warmup < total, got warmup={warmup}, total={total}")
     if t < warmup:
         return (t + 1) / warmup
-    return cosine_schedule(t - warmup, total - warmup, min_factor)
+    return cosine_schedule(min(t, total) - warmup, total - warmup, min_factor)
 
 
 # --- second order ---

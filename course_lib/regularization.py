@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from .validation import check_positive, check_tensor
+
 # --- dropout ---
 
 
@@ -101,6 +103,11 @@ def ridge(X: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
 
     Closed form: w = (X^T X / n + alpha I)^-1 X^T y / n.
     """
+    check_tensor("X", X, ndim=2, dtype="floating")
+    check_tensor("y", y, ndim=(1, 2), dtype=X.dtype)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have {X.shape[0]} rows like X, got shape {tuple(y.shape)}")
+    check_positive("alpha", alpha, allow_zero=True)
     n, d = X.shape
     return torch.linalg.solve(
         X.T @ X / n + alpha * torch.eye(d, dtype=X.dtype, device=X.device), X.T @ y / n

@@ -88,11 +88,15 @@ def erm_threshold(x: torch.Tensor, y: torch.Tensor):
     """Empirical risk minimisation over thresholds: argmin_t (1/N) sum_i [[x_i > t] != y_i].
 
     Works on the last dimension, so (R, N) inputs fit R samples at once. Sorting x, the errors
-    of a cut after position k are (#ones among the first k) + (#zeros among the rest). Returns
-    (t, training_error) with the threshold placed midway between neighbouring points.
+    of a cut after position k are (#ones among the first k) + (#zeros among the rest). A cut
+    may only fall between *different* values (a threshold cannot split tied x). Returns
+    (t, training_error) with the threshold placed midway between neighbouring points; the
+    reported error is the one [x > t] achieves.
     """
     if x.shape != y.shape:
         raise ValueError(f"x has shape {tuple(x.shape)} but y {tuple(y.shape)}")
+    if x.shape[-1] == 0:
+        raise ValueError("x and y must hold at least one point")
     xs, order = x.sort(dim=-1)
     ys = y.gather(-1, order).to(torch.float64)
     zero = torch.zeros_like(ys[..., :1])
@@ -100,13 +104,23 @@ def erm_threshold(x: torch.Tensor, y: torch.Tensor):
     zeros_before = torch.cat([zero, (1 - ys).cumsum(-1)], dim=-1)
     zeros_after = zeros_before[..., -1:] - zeros_before
     errors = ones_before + zeros_after
+    errors = errors.masked_fill(~_cut_allowed(xs), float("inf"))
     k = errors.argmin(dim=-1, keepdim=True)
     pad_lo = xs[..., :1] - 1.0
     pad_hi = xs[..., -1:] + 1.0
     edges = torch.cat([pad_lo, xs, pad_hi], dim=-1)  # edges[k] and edges[k+1] bracket the cut
-    t = 0.5 * (edges.gather(-1, k) + edges.gather(-1, k + 1))
+    lo, hi = edges.gather(-1, k), edges.gather(-1, k + 1)
+    t = 0.5 * (lo + hi)
+    t = torch.where(t < hi, t, lo)  # neighbours one float apart: the midpoint rounds up
     n = x.shape[-1]
     return t.squeeze(-1), errors.gather(-1, k).squeeze(-1) / n
+
+
+def _cut_allowed(xs):
+    """(..., N + 1) booleans: a cut after k sorted points is possible when k = 0, k = N or
+    xs[k - 1] < xs[k]."""
+    ends = torch.ones_like(xs[..., :1], dtype=torch.bool)
+    return torch.cat([ends, xs[..., 1:] > xs[..., :-1], ends], dim=-1)
 
 
 # --- a regression problem with a known distribution ----------------------------------------

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from .data.split import batches, check_pair
 from .device import device as default_device
+from .device import seeded
 from .metrics import accuracy
 
 DEFAULT_METRICS = {"accuracy": accuracy}
@@ -84,7 +85,7 @@ def fit(
     if val_data is not None:
         val_data = tuple(t.to(dev) for t in _as_pair(val_data, "val_data"))
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seeded(seed))
     history = {"train_loss": []}
     best_loss, best_state, bad_epochs = float("inf"), None, 0
 

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .data.split import Split, check_pair
+from .device import seeded
 
 
 def freeze(module: nn.Module) -> nn.Module:
@@ -109,7 +110,7 @@ def few_shot_split(X: torch.Tensor, y: torch.Tensor, k: int, *, seed: int = 0):
     check_pair(X, y)
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k (labels per class) must be a positive int, got {k!r}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seeded(seed))
     labels = y.cpu()
     chosen = []
     for c in labels.unique().tolist():

@@ -135,3 +135,21 @@ def test_site_copy_gives_every_figure_alt_text():
         "Figure in section '2 More' of chapter '99 Topic'"
     )
     assert "mystnb" not in text_only.metadata
+
+
+def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(tmp_path, monkeypatch):
+    monkeypatch.setattr(book, "ROOT", tmp_path)
+    monkeypatch.setattr(book, "EXECUTED_DIR", tmp_path / "_build" / "executed")
+    (tmp_path / "course_lib").mkdir()
+    nb_path = tmp_path / "notebooks" / "demo.ipynb"
+    nb_path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
+    monkeypatch.setenv("COURSE_SEED", "0")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    book.write_executed(nb_path, {0: []})
+    assert book.is_fresh(nb_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert not book.is_fresh(nb_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("COURSE_SEED", "1")
+    assert not book.is_fresh(nb_path)

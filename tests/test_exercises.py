@@ -81,6 +81,16 @@ def test_exercises_are_fresh(tmp_path):
     )
 
 
+TOY_SPECS = """
+from course_lib.grading.specs import Call, question
+
+
+@question("f-tests")
+def _f(g):
+    return [Call("f", (5,)), Call("f", (-3,))]
+"""
+
+
 def _toy_solution():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -118,6 +128,7 @@ def test_grader_restores_edited_and_deleted_test_cells(tmp_path):
     source_dir = tmp_path / "solutions"
     source_dir.mkdir()
     nbformat.write(_toy_solution(), source_dir / "toy.ipynb")
+    (source_dir / "toy.questions.py").write_text(TOY_SPECS)
     cheat = student_version(_toy_solution(), "toy.ipynb")
     cheat.cells[0].source = "def f(x):\n    return 2 if x == 1 else 0"  # passes the visible test
     cheat.cells[1].source = "pass"  # and the student 'edits' the test away
@@ -159,9 +170,34 @@ def test_check_reports_failures_without_the_answer(capsys):
         check("nosuchtopic.q", len)
 
 
+def test_every_graded_cell_has_a_trusted_spec():
+    from course_lib.grading import specs
+
+    for solution in SOLUTIONS:
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(solution, 4).cells
+               if is_test_cell(c)]  # fmt: skip
+        missing = [gid for gid, spec in specs.specs_for(ids, solution).items() if spec is None]
+        assert not missing, f"{solution.name}: graded cells without a trusted spec: {missing}"
+
+
 def test_test_cells_have_points():
     for solution in SOLUTIONS:
         nb = nbformat.read(solution, as_version=4)
         for cell in nb.cells:
             if is_test_cell(cell):
                 assert cell.metadata["nbgrader"]["points"] > 0, solution.name
+
+
+def test_visible_only_is_feedback_on_the_students_own_notebook(tmp_path, capsys):
+    solved = tmp_path / "02_perceptron.ipynb"
+    solved.write_bytes((ROOT / "solutions" / "02_perceptron.ipynb").read_bytes())
+    before = solved.read_bytes()
+    assert (
+        grading_cli(["grade", "--visible-only", str(ROOT / "exercises" / "02_perceptron.ipynb")])
+        == 0
+    )
+    assert "0 / 10 points on the visible checks" in capsys.readouterr().out
+    assert grading_cli(["grade", "--visible-only", str(solved)]) == 0
+    out = capsys.readouterr().out
+    assert "10 / 10 points on the visible checks" in out and "not your grade" in out
+    assert solved.read_bytes() == before

@@ -26,7 +26,9 @@ def test_templates_show_every_letter_in_every_font():
 def test_make_glyphs_is_balanced_deterministic_and_fast():
     start = time.perf_counter()
     X, y = make_glyphs(50, seed=3)
-    assert time.perf_counter() - start < 20  # a few seconds on a laptop
+    # a few seconds on a laptop; the margin is wide so that a loaded CI machine passes and
+    # only an accidental blow-up (minutes) fails
+    assert time.perf_counter() - start < 120
     assert len(GLYPH_CLASSES) == 21
     assert X.shape == (21 * 50, 1, 28, 28) and X.dtype == torch.float32
     assert y.dtype == torch.int64 and torch.equal(y.bincount(), torch.full((21,), 50))

@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from tolerances import assert_close
 
 from course_lib import optim
 
@@ -33,7 +34,11 @@ def test_rosenbrock_trajectory_matches_torch(name, ours, theirs, kwargs):
 
 @pytest.mark.parametrize("name,ours,theirs,kwargs", CASES, ids=[c[0] for c in CASES])
 def test_small_model_matches_torch_float32(name, ours, theirs, kwargs):
-    """Several parameter tensors, a real loss, float32, 100 steps."""
+    """Several parameter tensors, a real loss, float32, 100 steps.
+
+    Each step's gradient sums over the 64 examples, and the steps compound the rounding
+    differences, so the tolerance grows with steps x batch (the float64 trajectory test above
+    is the tight check of the update rules)."""
     gen = torch.Generator().manual_seed(0)
     X = torch.randn(64, 5, generator=gen)
     y = torch.randint(0, 3, (64,), generator=gen)
@@ -49,7 +54,7 @@ def test_small_model_matches_torch_float32(name, ours, theirs, kwargs):
             torch.nn.functional.cross_entropy(model(X), y).backward()
             opt.step()
     for pa, pb in zip(model_a.parameters(), model_b.parameters(), strict=True):
-        torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+        assert_close(pa, pb, ops=100 * 64, factor=1.0)
 
 
 def test_polyak_form_equals_torch_form():
@@ -100,7 +105,10 @@ def test_newton_solves_quadratic_in_one_step():
 def test_bad_arguments_are_named():
     w = torch.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="lr"):
-        optim.SGD([w], lr=0.0)
+        optim.SGD([w], lr=-0.1)
+    optim.SGD([w], lr=0.0)  # torch allows lr = 0
+    with pytest.raises(ValueError, match="eps"):
+        optim.AdaGrad([w], eps=-1)
     with pytest.raises(ValueError, match="momentum"):
         optim.SGD([w], lr=0.1, momentum=1.5)
     with pytest.raises(ValueError, match="params"):

@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from tolerances import allclose
 
 from course_lib.models.modern_cnn import DeepNet, VGGNet, num_parameters
 from course_lib.transfer import (
@@ -94,7 +95,8 @@ def test_extract_features_uses_eval_mode_and_restores_it():
     assert feats.shape == (10, 8) and net.backbone.training
     net.eval()
     with torch.no_grad():
-        assert torch.allclose(feats, net.backbone(X), atol=1e-6)
+        # batches of 3 and of 10 may take different kernels: compare with a dtype tolerance
+        assert allclose(feats, net.backbone(X), ops=64)
 
 
 def test_select_classes_relabels_in_order():

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..device import seeded
 from .split import Split
 
 #: the 21 classes: capitals without I, J, O, Q, Z (too close to 1, L, 0, O and 2/N when rotated)
@@ -132,7 +133,7 @@ def make_glyphs(
         raise ValueError(f"noise must be >= 0, got {noise}")
     templates = torch.from_numpy(glyph_templates())  # (fonts, classes, T, T)
     n_fonts, n_classes = templates.shape[:2]
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     n = n_per_class * n_classes
     y = torch.arange(n_classes).repeat(n_per_class)
     y = y[torch.randperm(n, generator=g)]

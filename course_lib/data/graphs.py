@@ -10,6 +10,8 @@ import networkx as nx
 import numpy as np
 import torch
 
+from ..device import seeded
+
 
 class Graph(NamedTuple):
     """Node features ``x`` (N, F), ``edge_index`` (2, E) and labels ``y`` (per node or graph)."""
@@ -40,10 +42,12 @@ def edge_index_from_networkx(G: nx.Graph) -> torch.Tensor:
     return torch.tensor(edges, dtype=torch.long).T.contiguous()
 
 
-def to_dense_adjacency(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
-    """Dense adjacency A (N, N) with A[i, j] = 1 for every edge i -> j."""
+def to_dense_adjacency(
+    edge_index: torch.Tensor, num_nodes: int, dtype=torch.float32
+) -> torch.Tensor:
+    """Dense adjacency A (N, N) with A[i, j] = 1 for every edge i -> j (rows = sources)."""
     check_edge_index(edge_index, num_nodes)
-    A = torch.zeros(num_nodes, num_nodes, device=edge_index.device)
+    A = torch.zeros(num_nodes, num_nodes, dtype=dtype, device=edge_index.device)
     A[edge_index[0], edge_index[1]] = 1.0
     return A
 
@@ -100,8 +104,8 @@ def stochastic_block_model(
         raise ValueError(f"sizes must list at least two positive community sizes, got {sizes}")
     k = len(sizes)
     probs = [[p_in if i == j else p_out for j in range(k)] for i in range(k)]
-    G = nx.stochastic_block_model(list(sizes), probs, seed=seed)
-    rng = np.random.default_rng(seed)
+    G = nx.stochastic_block_model(list(sizes), probs, seed=seeded(seed))
+    rng = np.random.default_rng(seeded(seed))
     y = np.repeat(np.arange(k), sizes)
     means = rng.choice([-1.0, 1.0], size=(k, num_features))
     x = means[y] + noise * rng.standard_normal((len(y), num_features))
@@ -142,7 +146,7 @@ def motif_graphs(num_graphs: int = 400, *, base_nodes=(8, 16), seed: int = 0) ->
         raise ValueError(
             f"base_nodes must be a range (lo, hi) with 1 <= lo <= hi, got {base_nodes}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     graphs = []
     for i in range(num_graphs):
         label = i % 2

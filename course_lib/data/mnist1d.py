@@ -9,6 +9,7 @@ import random
 import numpy as np
 import torch
 
+from ..device import seeded
 from .split import Split
 
 
@@ -27,7 +28,7 @@ def load_mnist1d(num_samples: int = 5000, *, seed: int = 42, train_split: float 
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
-    args.num_samples, args.seed, args.train_split = num_samples, seed, train_split
+    args.num_samples, args.seed, args.train_split = num_samples, seeded(seed), train_split
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         data = make_dataset(args)

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import torch
 
+from ..device import seeded
+
 PAD, BOS, EOS = 0, 1, 2
 N_SPECIAL = 3
 TASKS = ("reverse", "copy", "sort")
@@ -103,7 +105,7 @@ def digit_task(
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     if n < 1 or n_symbols < 2:
         raise ValueError(f"need n >= 1 and n_symbols >= 2, got n={n}, n_symbols={n_symbols}")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     src_len = torch.randint(min_len, max_len + 1, (n,), generator=g)
     sym = torch.randint(0, n_symbols, (n, max_len), generator=g) + N_SPECIAL
     pos = torch.arange(max_len)
@@ -146,7 +148,7 @@ def lag_task(n: int, lag: int, *, n_classes: int = 4, n_noise: int = 4, seed: in
     """
     if lag < 0 or n < 1:
         raise ValueError(f"need lag >= 0 and n >= 1, got lag={lag}, n={n}")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     y = torch.randint(0, n_classes, (n,), generator=g)
     noise = torch.randint(n_classes, n_classes + n_noise, (n, lag), generator=g)
     return torch.cat([y[:, None], noise], dim=1), y

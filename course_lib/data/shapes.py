@@ -2,6 +2,8 @@
 
 import torch
 
+from ..device import seeded
+
 
 def place_on_canvas(images: torch.Tensor, size: int = 12, *, noise: float = 0.4, seed: int = 0):
     """Paste each (C, h, w) image at a random position of a size x size canvas of noise.
@@ -19,7 +21,7 @@ def place_on_canvas(images: torch.Tensor, size: int = 12, *, noise: float = 0.4,
         raise ValueError(f"size must be an int >= the image size {max(h, w)}, got {size!r}")
     if not 0 <= noise <= 1:
         raise ValueError(f"noise must be in [0, 1], got {noise}")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     canvas = noise * torch.rand(n, c, size, size, generator=g)
     rows = torch.randint(0, size - h + 1, (n,), generator=g)
     cols = torch.randint(0, size - w + 1, (n,), generator=g)

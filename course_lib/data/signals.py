@@ -4,6 +4,8 @@ maternal/fetal electrocardiogram (ECG) mixture for adaptive noise cancelling."""
 import numpy as np
 import torch
 
+from ..device import seeded
+
 
 def separable_with_margin(
     n: int = 200, *, margin: float = 0.1, dim: int = 2, radius: float = 1.0, seed: int = 0
@@ -15,7 +17,7 @@ def separable_with_margin(
     """
     if not 0 < margin < radius:
         raise ValueError(f"margin must lie in (0, radius={radius}), got {margin}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     w_star = rng.standard_normal(dim)
     w_star /= np.linalg.norm(w_star)
     points = []
@@ -60,7 +62,7 @@ def maternal_fetal_mixture(
     standard deviation ``noise``.
     Returns a dict with ``t``, ``primary``, ``reference``, ``fetal`` and ``maternal_in_primary``.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     maternal = ecg_beats(duration, 75, fs=fs, amplitude=1.0, phase=0.13)
     fetal = ecg_beats(duration, 140, fs=fs, amplitude=0.15, phase=0.05)
     channel = np.array([0.0, 0.55, 0.3, -0.2, 0.1])  # delay and smearing from chest to abdomen

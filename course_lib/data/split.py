@@ -4,6 +4,8 @@ from typing import NamedTuple
 
 import torch
 
+from ..device import seeded
+
 
 class Split(NamedTuple):
     """One part of a dataset: inputs ``X`` (N, ...) and targets ``y`` (N, ...)."""
@@ -33,7 +35,7 @@ def train_val_test_split(X, y, *, val: float = 0.2, test: float = 0.2, seed: int
     if not (0 <= val < 1 and 0 < test < 1 and val + test < 1):
         raise ValueError(f"need 0 <= val, 0 < test and val + test < 1; got val={val}, test={test}")
     n = X.shape[0]
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seeded(seed)))
     n_test, n_val = round(test * n), round(val * n)
     test_idx, val_idx, train_idx = (
         order[:n_test],

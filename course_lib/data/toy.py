@@ -4,6 +4,8 @@ import numpy as np
 import torch
 from sklearn import datasets as _sk
 
+from ..device import seeded
+
 TOY_SETS = ("blobs", "xor", "moons", "circles")
 
 
@@ -19,17 +21,17 @@ def toy_2d(name: str, n: int = 200, *, noise: float = 0.1, seed: int = 0):
         raise ValueError(f"unknown toy set {name!r}; choose one of {TOY_SETS}")
     if n < 4:
         raise ValueError(f"n must be at least 4, got {n}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     if name == "blobs":
         X, y = _sk.make_blobs(
-            n, centers=[(-1.5, -1.0), (1.5, 1.0)], cluster_std=noise * 5, random_state=seed
+            n, centers=[(-1.5, -1.0), (1.5, 1.0)], cluster_std=noise * 5, random_state=seeded(seed)
         )
     elif name == "xor":
         corners = rng.choice([-1.0, 1.0], size=(n, 2))
         X = corners + noise * rng.standard_normal((n, 2))
         y = (corners[:, 0] != corners[:, 1]).astype(int)
     elif name == "moons":
-        X, y = _sk.make_moons(n, noise=noise, random_state=seed)
+        X, y = _sk.make_moons(n, noise=noise, random_state=seeded(seed))
     else:
-        X, y = _sk.make_circles(n, noise=noise, factor=0.5, random_state=seed)
+        X, y = _sk.make_circles(n, noise=noise, factor=0.5, random_state=seeded(seed))
     return torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.long)

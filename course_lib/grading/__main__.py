@@ -2,10 +2,12 @@
 
 import argparse
 import sys
+import tempfile
 
 from .batch import collect, grade_batch
-from .grade import default_source_dir, format_table, grade_one, write_csv, write_json
+from .grade import format_table, write_csv, write_json
 from .release import release
+from .selfcheck import format_self_check, self_check
 
 
 def main(argv=None) -> int:
@@ -28,11 +30,13 @@ def main(argv=None) -> int:
     gr.add_argument(
         "--visible-only",
         action="store_true",
-        help="run only the tests in the submission itself (a student's self-check)",
+        help="feedback for a student: run your own notebook and show which visible checks pass",
     )
-    gr.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell")
     gr.add_argument(
         "--notebook-timeout", type=int, default=600, help="seconds allowed for a whole notebook"
+    )
+    gr.add_argument(
+        "--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)"
     )
     gr.add_argument("--memory-mb", type=int, default=8192, help="memory limit per submission")
     gr.add_argument(
@@ -55,24 +59,29 @@ def main(argv=None) -> int:
             return 1
         return 0
 
-    source = None if args.visible_only else (args.source or default_source_dir())
+    if args.visible_only:
+        for path in collect(args.submissions):
+            print(format_self_check(path, self_check(path, timeout=args.notebook_timeout)))
+        return 0
+
+    source = args.source
     limits = {
-        "cell_timeout": args.timeout,
         "notebook_timeout": args.notebook_timeout,
         "memory_mb": args.memory_mb,
         "isolate": False if args.no_isolation else None,
     }
-    if args.report:
+    # Without --report the batch's resume file and secret live in a private temporary folder.
+    with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
         results = grade_batch(
             args.submissions,
-            report_dir=args.report,
+            report_dir=args.report or scratch,
             source_dir=source,
             assignment=args.assignment,
+            jobs=args.jobs,
             **limits,
         )
+    if args.report:
         print(f"report written to {args.report}/report.html")
-    else:
-        results = [grade_one(p, source_dir=source, **limits) for p in collect(args.submissions)]
     print(format_table(results))
     if args.csv:
         write_csv(results, args.csv)

@@ -1,8 +1,11 @@
-"""Grade a whole class: every submission in a folder, results kept as they come, and a report.
+"""Grade a whole class: every submission in a folder, in parallel, results kept as they come.
 
 Each finished grade is appended to ``results.jsonl`` in the report folder at once, so a crash
 or an interrupted run loses nothing; running again skips submissions already graded (same
-file content). At the end ``scores.csv`` (one row per student and question) and
+path, same file content, same grader version and same solution and specs). The report
+folder also keeps the secret that seeds the hidden inputs, so a resumed run judges the rest
+of the class on the same inputs. No submission can reach this folder: it is not visible in
+the sandbox. At the end ``scores.csv`` (one row per student and question) and
 ``report.html`` (totals, per-question score distributions, every lost point's reason) are
 written.
 """
@@ -11,11 +14,26 @@ import base64
 import html
 import io
 import json
+import os
+import secrets
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .grade import Result, file_digest, grade_one, write_csv
+from .grade import (
+    AssignmentError,
+    Result,
+    assignment_name,
+    file_digest,
+    grade_one,
+    prepare,
+    solution_path,
+    write_csv,
+)
+from .notebooks import read_notebook
 
 
 def collect(paths) -> list[Path]:
@@ -26,40 +44,91 @@ def collect(paths) -> list[Path]:
     return found
 
 
+def _secret(report_dir: Path) -> int:
+    path = report_dir / "secret"
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        value = secrets.randbits(62)
+        path.write_text(str(value))
+        path.chmod(0o600)
+        return value
+
+
 def _load_done(results_file: Path) -> dict:
+    """The recorded grades, by (path, file digest, grader key); bad lines are skipped."""
     done = {}
-    if results_file.exists():
-        for line in results_file.read_text().splitlines():
-            if line.strip():
-                record = json.loads(line)
-                done[(record["submission"], record.get("sha256"))] = Result.from_dict(record)
+    if not results_file.exists():
+        return done
+    for number, line in enumerate(results_file.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            key = (record["submission"], record["sha256"], record["grader"])
+            done[key] = Result.from_dict(record)
+        except (ValueError, KeyError, TypeError):
+            print(f"{results_file}:{number}: not a valid result line, skipped", file=sys.stderr)
     return done
 
 
+def _grader_key(path: Path, source_dir, assignment, secret) -> str:
+    """Which solution and specs a submission is judged by (a digest), or '' if none."""
+    try:
+        name = assignment or assignment_name(read_notebook(path), path)
+        return prepare(solution_path(source_dir, name), secret).digest
+    except (ValueError, AssignmentError):
+        return ""
+
+
 def grade_batch(
-    paths, *, report_dir, source_dir=None, assignment=None, progress=True, **limits
+    paths,
+    *,
+    report_dir,
+    source_dir=None,
+    assignment=None,
+    progress=True,
+    jobs: int | None = None,
+    **limits,
 ) -> list:
-    """Grade every submission; return their Results and write the report."""
+    """Grade every submission, ``jobs`` at a time; return their Results and write the report.
+
+    The results are the same, in the same order, whatever ``jobs`` is.
+    """
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     results_file = report_dir / "results.jsonl"
+    secret = _secret(report_dir)
     done = _load_done(results_file)
     submissions = collect(paths)
-    results = []
-    for path in tqdm(submissions, desc="grading", disable=not progress):
-        digest = file_digest(path)
-        key = (str(path), digest)
+    keys = [
+        (str(p), file_digest(p), _grader_key(p, source_dir, assignment, secret))
+        for p in submissions
+    ]
+
+    lock = threading.Lock()
+
+    def grade(item):
+        path, key = item
         if key in done:
-            results.append(done[key])
-            continue
-        result = grade_one(path, source_dir=source_dir, **limits)
-        if assignment and result.assignment != assignment and result.error is None:
-            result.error = f"this notebook is assignment {result.assignment!r}, not {assignment!r}"
-            for q in result.questions:
-                q.points, q.error = 0.0, "wrong assignment"
-        with results_file.open("a") as f:
-            f.write(json.dumps({**result.to_dict(), "sha256": digest}) + "\n")
-        results.append(result)
+            return done[key]
+        result = grade_one(
+            path, source_dir=source_dir, assignment=assignment, secret=secret, **limits
+        )
+        record = {**result.to_dict(), "sha256": key[1], "grader": key[2]}
+        with lock, results_file.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        return result
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        results = list(
+            tqdm(
+                pool.map(grade, zip(submissions, keys, strict=True)),
+                total=len(submissions),
+                desc="grading",
+                disable=not progress,
+            )
+        )
     write_csv(results, report_dir / "scores.csv")
     (report_dir / "report.html").write_text(html_report(results))
     return results

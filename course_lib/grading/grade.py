@@ -1,63 +1,37 @@
-"""Grade submitted notebooks: each in a fresh kernel, in a scratch folder, with time and memory
-limits, so that no submission can stop the run, change another's grade or its own file.
+"""Grade a submitted notebook as an online judge does: untrusted code never decides a score.
 
-The notebook that runs is built from the instructor's solution notebook: its text, given code
-and test cells (hidden tests included), with the student's code in the answer cells only
-(matched by nbgrader ``grade_id``). Editing or deleting a test cell, or adding cells, changes
-nothing. A grader cell records the pristine interpreter state before any submitted code runs,
-and every test cell starts by undoing tampering and re-importing ``check`` (see ``guard`` for
-what that covers and what it cannot). A test cell earns its points when it runs without an
-error, by its outputs and by the kernel's reply. On Linux the child process and its kernel
-run in a bubblewrap sandbox without network and with a private /tmp (see ``sandbox``).
+For each graded test cell the grader holds a trusted spec (``specs``): which function to
+call, on which inputs (drawn from a generator seeded with a secret of the grader's), and how
+to compare. The reference values come from the solution notebook's answers, run here.
+
+The sandboxed child (``runner``, see ``sandbox``) receives only the released code of the
+assignment with the student's answer cells in it, never a test cell, a hidden test or a
+solution, and the list of calls. It returns plain JSON values on a pipe of its own; its exit
+status, its standard output and anything it claims about passing count for nothing. The
+comparison with the reference happens here, on plain data only.
 """
 
-import copy
 import csv
 import hashlib
 import json
 import os
-import shutil
+import re
+import secrets
 import signal
 import subprocess
-import sys
-import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import nbclient
-import nbformat
+from . import judge, runner, sandbox, specs
+from .notebooks import STUB, grade_info, is_solution_cell, is_test_cell, read_notebook
+from .release import student_version
 
-from . import guard, sandbox
-from .guard import TRUSTED_MODULES
-from .notebooks import (
-    STUB,
-    bound_names,
-    grade_info,
-    is_solution_cell,
-    is_test_cell,
-    read_notebook,
-)
-
-GUARD_MODULE = "_course_lib_guard"
-SNAPSHOT = (
-    "import importlib.util as _u, sys as _s\n"
-    f"_spec = _u.spec_from_file_location({GUARD_MODULE!r}, {{path!r}})\n"
-    f"_s.modules[{GUARD_MODULE!r}] = _g = _u.module_from_spec(_spec)\n"
-    "_spec.loader.exec_module(_g)\n"
-    "_g.snapshot({modules!r})\n"
-    "del _u, _s, _spec, _g\n"
-)
-# Re-executing the guard's file first undoes any patching of the guard's own functions.
-GUARD = (
-    "import sys as _sys\n"
-    f"_g = _sys.modules[{GUARD_MODULE!r}]\n"
-    "_g.__spec__.loader.exec_module(_g)\n"
-    "{assign}_g.restore(\n"
-    "    globals(), answers={answers!r}, aliases={aliases!r}, keep={keep!r},\n"
-    "    with_check={with_check!r})\n"
-    "del _sys, _g\n"
-)
-STATUS_KEY = "course_lib_reply"  # cell metadata: the kernel's reply status for the cell
+VERSION = "judge-1"  # part of the resume file's key: results of another grader are not reused
+NAME = re.compile(r"[A-Za-z0-9_-]+")
+OUTPUT_CAP = 64 * 1024  # bytes of the child's stdout/stderr kept for diagnostics
+TMPFS_MB = 64
+MAX_PROCESSES = 64
 
 
 @dataclass
@@ -92,247 +66,315 @@ class Result:
         return cls(data["submission"], data["assignment"], questions, data.get("error"))
 
 
+class AssignmentError(ValueError):
+    """An assignment name that is not allowed or has no solution notebook."""
+
+
+def claimed_assignment(nb) -> str | None:
+    """The assignment a notebook's metadata claims, if any."""
+    meta = nb.metadata.get("course_lib", {})
+    name = meta.get("assignment") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def assignment_name(nb, path: Path) -> str:
     """The assignment a notebook belongs to: its metadata, else its file name."""
-    return nb.metadata.get("course_lib", {}).get("assignment") or path.stem
+    return claimed_assignment(nb) or path.stem
 
 
-def _guards(template):
-    """The grader's first cell and the prelude of each test cell, for this assignment."""
-    code = [c for c in template.cells if c.cell_type == "code"]
-    answers, _ = bound_names(c.source for c in code if is_solution_cell(c))
-    given, aliases = bound_names(
-        c.source for c in code if not is_solution_cell(c) and not is_test_cell(c)
-    )
-    modules = sorted({m.split(".")[0] for m in aliases.values()} & TRUSTED_MODULES)
-    path = str(Path(guard.__file__).resolve())
-    first = nbformat.v4.new_code_cell(SNAPSHOT.format(path=path, modules=modules))
-
-    def prelude(cell_source: str) -> str:
-        # Only a cell that calls check needs it (and the course library it imports).
-        uses_check = "check" in cell_source
-        return GUARD.format(
-            assign="check = " if uses_check else "",
-            answers=sorted(answers),
-            aliases=aliases,
-            keep=sorted(given),
-            with_check=uses_check,
+def solution_path(source_dir, name: str) -> Path:
+    """The solution notebook of assignment ``name``, which must lie inside ``source_dir``."""
+    if source_dir is None:
+        raise AssignmentError("no folder of solution notebooks to grade against (use --source)")
+    if not NAME.fullmatch(name):
+        raise AssignmentError(
+            f"assignment name {name[:80]!r} is not allowed (letters, digits, _ and - only)"
         )
-
-    return first, prelude
-
-
-def _guarded(cell, prelude):
-    cell = copy.deepcopy(cell)
-    cell.source = prelude(cell.source) + cell.source
-    return cell
+    root = Path(source_dir).resolve()
+    path = (root / f"{name}.ipynb").resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise AssignmentError(f"no solution notebook for assignment {name!r} in {root}")
+    return path
 
 
-def grading_notebook(submission, source=None):
-    """The notebook to execute.
-
-    With ``source`` (the solution notebook): the source's cells, where each answer cell holds
-    the student's answer cell with the same grade_id (or the stub, if it is missing). Without
-    it (a student's self-check): the submission as it is. Either way a grader cell runs
-    first and every test cell is guarded.
-    """
-    template = source if source is not None else submission
-    first, prelude = _guards(template)
-    answers = {grade_info(c).get("grade_id"): c for c in submission.cells if is_solution_cell(c)}
-    nb = copy.deepcopy(template)
-    cells = [first]
-    for cell in nb.cells:
-        if source is not None and is_solution_cell(cell):
-            answer = answers.get(grade_info(cell).get("grade_id"))
-            cell.source = answer.source if answer is not None else STUB
-        elif is_test_cell(cell):
-            cell = _guarded(cell, prelude)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        cells.append(cell)
-    nb.cells = cells
-    return nb
+# The trusted side: specs, calls and reference values of one assignment.
 
 
-def _error_text(cell) -> str | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}"[:300]
-    return None
+@dataclass
+class Prepared:
+    name: str
+    cells: list  # the released notebook's code cells, answer cells as (grade_id, stub)
+    questions: list  # (grade_id, points, spec or None, calls, expected outcomes)
+    digest: str  # identifies the solution and its specs, for the resume file
 
 
-def _record_reply(cell, cell_index, execute_reply):
-    """Keep the kernel's own verdict: it sees an error even if the outputs were silenced."""
-    cell.metadata[STATUS_KEY] = execute_reply.get("content", {}).get("status")
+def _encode_arg(value):
+    if isinstance(value, specs.Make):
+        return {"__make__": value.recipe, "kw": _encode_arg(value.kw)}
+    if isinstance(value, (list, tuple)):
+        items = [_encode_arg(v) for v in value]
+        return items if isinstance(value, list) else {"__tuple__": items}
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode_arg(k), _encode_arg(v)] for k, v in value.items()]}
+    return runner.encode(value)
 
 
-def execute(nb, workdir: Path, *, cell_timeout: int, kernel_name: str = "python3"):
-    """Execute ``nb`` in ``workdir``; errors are recorded in the outputs, not raised.
-
-    Returns None, or a sentence saying why execution stopped early.
-    """
-    client = nbclient.NotebookClient(
-        nb,
-        timeout=cell_timeout,
-        kernel_name=kernel_name,
-        allow_errors=True,
-        resources={"metadata": {"path": str(workdir)}},
-        on_cell_executed=_record_reply,
-    )
-    try:
-        client.execute(env={**os.environ, "HOME": str(workdir), "TMPDIR": str(workdir)})
-        return None
-    except nbclient.exceptions.CellTimeoutError:
-        return f"a cell ran past the {cell_timeout} s time limit"
-    except nbclient.exceptions.DeadKernelError:
-        return "the kernel died (the notebook exited the process or ran out of memory)"
+def _request(call) -> dict:
+    return {
+        "fn": call.fn,
+        "args": _encode_arg(tuple(call.args))["__tuple__"],
+        "kwargs": _encode_arg(call.kwargs),
+        "probe": call.probe,
+        "report_args": call.report_args,
+    }
 
 
-def score(nb, name: str, submission: str, stop_reason: str | None) -> Result:
-    result = Result(submission, name, error=stop_reason)
-    for cell in nb.cells:
-        if not is_test_cell(cell):
+def _seed(secret: int, grade_id: str) -> int:
+    digest = hashlib.sha256(f"{secret}:{grade_id}".encode()).digest()
+    return int.from_bytes(digest[:7], "big")
+
+
+def _released_cells(solution) -> list:
+    cells = []
+    released = student_version(solution)
+    for cell in released.cells:
+        if cell.cell_type != "code" or is_test_cell(cell):
             continue
-        info = grade_info(cell)
-        ran = cell.get("execution_count") is not None or cell.get("outputs")
-        err = _error_text(cell) or (None if ran else f"not run ({stop_reason or 'stopped'})")
-        status = cell.metadata.get(STATUS_KEY)
-        if err is None and status not in (None, "ok"):
-            err = f"the test cell failed (kernel reply: {status}) but its error was hidden"
-        max_points = float(info.get("points", 0))
-        result.questions.append(
-            QuestionResult(info["grade_id"], 0.0 if err else max_points, max_points, err)
+        gid = grade_info(cell).get("grade_id") if is_solution_cell(cell) else None
+        cells.append((gid, cell.source))
+    return cells
+
+
+def _reference_namespace(solution) -> dict:
+    """The solution notebook's given and answer cells, run here: instructor code, trusted."""
+    namespace = {"__name__": "__main__"}
+    sources = [c.source for c in solution.cells if c.cell_type == "code" and not is_test_cell(c)]
+    errors = runner.run_cells(namespace, sources)
+    failed = [e for e in errors if e is not None]
+    if failed:
+        raise AssignmentError(f"the solution notebook's code fails: {failed[0][0][0]}")
+    return namespace
+
+
+def _expected(namespace, requests) -> list:
+    # Through JSON and back, exactly as a submission's outcomes travel.
+    return [judge.outcome(json.loads(json.dumps(runner.call(namespace, r)))) for r in requests]
+
+
+_PREPARED: dict = {}
+_LOCK = threading.Lock()
+
+
+def prepare(source_file: Path, secret: int) -> Prepared:
+    """Specs, calls and reference outcomes of an assignment (cached per solution and secret)."""
+    import torch
+
+    key = (str(source_file), secret)
+    with _LOCK:
+        if key in _PREPARED:
+            return _PREPARED[key]
+        solution = read_notebook(source_file)
+        tests = [c for c in solution.cells if is_test_cell(c)]
+        found = specs.specs_for([grade_info(c)["grade_id"] for c in tests], source_file)
+        namespace = _reference_namespace(solution)
+        questions, digest = [], hashlib.sha256(source_file.read_bytes())
+        for cell in tests:
+            gid, points = grade_info(cell)["grade_id"], float(grade_info(cell).get("points", 0))
+            spec = found[gid]
+            calls, expected = [], []
+            if spec is not None:
+                calls = spec.cases(torch.Generator().manual_seed(_seed(secret, gid)))
+                requests = [_request(c) for c in calls]
+                expected = _expected(namespace, requests)
+                digest.update(json.dumps([gid, requests]).encode())
+            questions.append((gid, points, spec, calls, expected))
+        prepared = Prepared(source_file.stem, _released_cells(solution), questions, "")
+        prepared.digest = f"{VERSION}:{digest.hexdigest()}"
+        _PREPARED[key] = prepared
+        return prepared
+
+
+# The untrusted side: one sandboxed run per submission.
+
+
+def _drain(stream, cap: int, keep: list) -> None:
+    """Read ``stream`` to its end, keeping at most ``cap`` bytes: a flood costs no memory."""
+    size = 0
+    while chunk := stream.read(65536):
+        if size < cap:
+            keep.append(chunk[: cap - size])
+        size += len(chunk)
+    stream.close()
+
+
+def run_child(request: dict, *, notebook_timeout, memory_mb, isolate) -> tuple:
+    """Run the runner on ``request``; (raw report bytes, stderr tail, why it stopped or None)."""
+    read_end, write_end = os.pipe()
+    cmd, _isolated = sandbox.command(
+        isolate=isolate,
+        memory_mb=memory_mb,
+        cpu_s=notebook_timeout,
+        tmpfs_mb=TMPFS_MB,
+        fd=write_end,
+    )
+    limit = sandbox.ProcessLimit(MAX_PROCESSES)
+    env = dict(sandbox.ENV) if not _isolated else {"PATH": "/usr/bin:/bin"}
+    try:
+        proc = subprocess.Popen(
+            [*limit.prefix(), *cmd],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_end,),
+            start_new_session=True,
+            env=env,
+            cwd="/",
         )
-    if not result.questions and result.error is None:
-        result.error = "the notebook has no graded test cells"
-    return result
-
-
-def _limit_memory(megabytes: int) -> None:
-    """Cap this process's address space; the kernel it starts inherits the cap."""
-    import resource
-
-    limit = megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def grade_in_this_process(path, *, source_dir=None, cell_timeout=120, memory_mb=None) -> Result:
-    """Grade one submission here (``grade_one`` runs this in a child process)."""
-    path = Path(path)
-    try:
-        submission = read_notebook(path)
-    except ValueError as err:
-        return Result(str(path), path.stem, error=str(err))
-    name = assignment_name(submission, path)
-    source = None
-    if source_dir is not None:
-        source_path = Path(source_dir) / f"{name}.ipynb"
-        if not source_path.is_file():
-            return Result(
-                str(path), name, error=f"no solution notebook {source_path} to grade against"
-            )
-        source = read_notebook(source_path)
-    nb = grading_notebook(submission, source)
-    if not any(is_test_cell(c) for c in nb.cells):
-        return Result(str(path), name, error="the notebook has no graded test cells")
-    if memory_mb:
-        _limit_memory(memory_mb)
-    scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-    try:
-        stop_reason = execute(nb, scratch, cell_timeout=cell_timeout)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return score(nb, name, str(path), stop_reason)
+        os.close(write_end)
+    report, out, err = [], [], []
+    with os.fdopen(read_end, "rb") as result_pipe:
+        readers = [
+            threading.Thread(target=_drain, args=(result_pipe, judge.MAX_REPORT_BYTES + 1, report)),
+            threading.Thread(target=_drain, args=(proc.stdout, OUTPUT_CAP, out)),
+            threading.Thread(target=_drain, args=(proc.stderr, OUTPUT_CAP, err)),
+        ]
+        for t in readers:
+            t.daemon = True
+            t.start()
+        stopped = _feed_and_wait(proc, request, notebook_timeout)
+        for t in readers:
+            t.join(timeout=10)
+    limit.remove()
+    return b"".join(report), b"".join(err)[-2000:].decode(errors="replace"), stopped
+
+
+def _feed_and_wait(proc, request: dict, timeout: int) -> str | None:
+    try:
+        proc.stdin.write(json.dumps(request).encode())
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
+    try:
+        proc.wait(timeout=timeout)
+        return None
+    except subprocess.TimeoutExpired:
+        return f"the submission ran past the {timeout} s limit"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+
+
+def _cells_for(prepared: Prepared, submission) -> list[str]:
+    answers = {}
+    for cell in submission.cells:
+        if cell.cell_type == "code" and is_solution_cell(cell):
+            answers.setdefault(grade_info(cell).get("grade_id"), cell.source)
+    return [source if gid is None else answers.get(gid, STUB) for gid, source in prepared.cells]
+
+
+def _zero(prepared: Prepared, reason: str) -> list:
+    return [QuestionResult(gid, 0.0, points, reason) for gid, points, *_ in prepared.questions]
+
+
+def _cell_note(cell_errors) -> str:
+    for e in cell_errors or []:
+        if e is not None:
+            return f" (an answer cell raised {e[0][0]}: {e[1][:120]})"
+    return ""
+
+
+def score(prepared: Prepared, report: dict) -> list:
+    """Judge every question from the child's report, here, against the reference."""
+    calls_out = iter(report["calls"])
+    note = _cell_note(report.get("cells"))
+    results = []
+    for gid, points, spec, calls, expected in prepared.questions:
+        got = [judge.outcome(next(calls_out)) for _ in calls]
+        if spec is None:
+            reason = f"the grader has no trusted spec for {gid}"
+        elif spec.judge is not None:
+            reason = spec.judge(calls, got, expected)
+        else:
+            reason = next(
+                (
+                    r
+                    for c, g, w in zip(calls, got, expected, strict=True)
+                    if (r := judge.compare(c, g, w))
+                ),
+                None,
+            )
+        if reason and "NameError" in reason:
+            reason += note
+        results.append(QuestionResult(gid, 0.0 if reason else points, points, reason))
+    return results
 
 
 def grade_one(
     path,
     *,
     source_dir=None,
-    cell_timeout: int = 120,
+    assignment: str | None = None,
+    secret: int | None = None,
     notebook_timeout: int = 600,
     memory_mb: int | None = 8192,
     isolate: bool | None = None,
 ) -> Result:
-    """Grade one submission in a child process with a time limit for the whole notebook.
+    """Grade one submission; every failure becomes this submission's row, never an exception.
 
-    The submitted file is only read, never written. If the child (or its kernel) outlives
-    ``notebook_timeout`` seconds, the whole process group is killed and the submission gets
-    the points of no question. ``isolate``: run the child in the bubblewrap sandbox (no
-    network, no writes outside its private /tmp); None uses it where it works and warns
-    where it does not, True insists on it, False turns it off.
+    The submitted file is only read. ``assignment``: the expected assignment (a notebook
+    that claims another scores 0). ``secret`` seeds the hidden inputs (random if None).
+    ``isolate``: True insists on the sandbox, False turns it off, None uses it where it works.
     """
     path = Path(path)
-    args = {
-        # Absolute paths: the sandboxed child may not start in the same working folder.
-        "path": str(path.absolute()),
-        "source_dir": str(Path(source_dir).absolute()) if source_dir else None,
-        "cell_timeout": cell_timeout,
-        "memory_mb": memory_mb,
+    source_dir = Path(source_dir) if source_dir else default_source_dir()
+    secret = secrets.randbits(62) if secret is None else secret
+    try:
+        submission = read_notebook(path)
+        claimed = claimed_assignment(submission) or assignment or path.stem
+    except ValueError as err:
+        if assignment is None:
+            return Result(str(path), path.stem, error=str(err))
+        submission, claimed, note = None, assignment, str(err)
+    else:
+        note = None
+    name = assignment or claimed
+    try:
+        prepared = prepare(solution_path(source_dir, name), secret)
+    except AssignmentError as err:
+        return Result(str(path), name[:80], error=str(err))
+    if note is None and claimed != name:
+        note = f"this notebook claims assignment {claimed[:80]!r}, not {name!r}"
+    if note is not None:
+        return Result(str(path), name, _zero(prepared, note), note)
+    request = {
+        "site": [sandbox.SHIM if sandbox_isolated(isolate) else str(sandbox.shim_dir())]
+        + sandbox.site_paths(),
+        "cells": _cells_for(prepared, submission),
+        "calls": [_request(c) for *_, calls, _ in prepared.questions for c in calls],
     }
-    cmd, env = _child_command(args, isolate, readable=[path, source_dir or path])
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        text=True,
-        env=env,
+    raw, stderr, stopped = run_child(
+        request, notebook_timeout=notebook_timeout, memory_mb=memory_mb, isolate=isolate
     )
     try:
-        out, _ = proc.communicate(timeout=notebook_timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return Result(
-            str(path),
-            path.stem,
-            error=f"the notebook ran past the {notebook_timeout} s limit for a whole notebook",
-        )
-    finally:
-        _kill_group(proc.pid)
-    try:
-        result = Result.from_dict(json.loads(out.strip().splitlines()[-1]))
-    except (json.JSONDecodeError, IndexError, KeyError):
-        return Result(
-            str(path), path.stem, error=f"the grader crashed on this file (exit {proc.returncode})"
-        )
-    result.submission = str(path)  # as the caller named it, for the report
-    return result
+        report = judge.parse_report(raw, len(request["cells"]), len(request["calls"]))
+        return Result(str(path), name, score(prepared, report))
+    except judge.BadReport as err:
+        why = stopped or _last_line(stderr) or str(err)
+        reason = f"no valid result from the submission: {why}"
+        return Result(str(path), name, _zero(prepared, reason), reason)
 
 
-# The child imports only the grading package: a stand-in for the top-level course_lib package
-# skips its __init__, which imports torch (seconds per submission). The kernel, where
-# submitted code runs, imports the real package as usual.
-CHILD = (
-    "import sys, types\n"
-    "package = types.ModuleType('course_lib')\n"
-    "package.__path__ = [{root!r}]\n"
-    "sys.modules['course_lib'] = package\n"
-    "from course_lib.grading.grade import child_main\n"
-    "child_main()\n"
-)
+def sandbox_isolated(isolate) -> bool:
+    return isolate is not False and sandbox.available()
 
 
-def _child_command(args: dict, isolate: bool | None, readable) -> tuple[list[str], dict]:
-    root = str(Path(__file__).resolve().parents[1])
-    cmd = [sys.executable, "-c", CHILD.format(root=root), json.dumps(args)]
-    if isolate is False:
-        return cmd, dict(os.environ)
-    if sandbox.available():
-        return sandbox.wrap(cmd, readable)
-    if isolate:
-        raise RuntimeError("isolation was requested but bubblewrap (bwrap) cannot run here")
-    sandbox.warn_unisolated()
-    return cmd, dict(os.environ)
-
-
-def _kill_group(pid: int) -> None:
-    """Kill whatever the grading child left behind (a kernel, its children)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else ""
 
 
 def format_table(results) -> str:
@@ -349,17 +391,25 @@ def format_table(results) -> str:
     return "\n".join(lines)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def write_csv(results, path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["submission", "assignment", "question", "points", "max_points", "error"])
         for r in results:
-            for q in r.questions:
-                writer.writerow(
-                    [r.submission, r.assignment, q.grade_id, q.points, q.max_points, q.error or ""]
-                )
+            rows = [[q.grade_id, q.points, q.max_points, q.error or ""] for q in r.questions]
             if r.error:
-                writer.writerow([r.submission, r.assignment, "", "", "", r.error])
+                rows.append(["", "", "", r.error])
+            for row in rows:
+                writer.writerow([csv_cell(v) for v in [r.submission, r.assignment, *row]])
 
 
 def write_json(results, path) -> None:
@@ -377,14 +427,3 @@ def file_digest(path: Path) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return ""
-
-
-def child_main() -> None:
-    """The child process of ``grade_one``: grade, then print the result as one JSON line."""
-    options = json.loads(sys.argv[-1])
-    graded = grade_in_this_process(options.pop("path"), **options)
-    print(json.dumps(graded.to_dict()))
-
-
-if __name__ == "__main__":
-    child_main()

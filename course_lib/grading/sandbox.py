@@ -1,14 +1,17 @@
-"""Isolate a grading child process (and the kernel it starts) with bubblewrap.
+"""Run the judge's sandboxed half (``runner.py``) with no privileges and almost nothing visible.
 
-Inside the sandbox the whole file system is read-only, ``/tmp`` is a fresh private tmpfs
-(the scratch folder, ``HOME``, the Jupyter runtime folder and every cache live there and
-vanish with the sandbox), there is no network but a private loopback (the kernel talks to its
-client over 127.0.0.1), and the process tree dies with the grader. The submission and the
-solution notebook are bound read-only at their own paths, so the child finds them even when
-they live under ``/tmp``.
+With bubblewrap the child gets new user, pid, network, IPC, UTS and cgroup namespaces, an
+unprivileged uid (65534) with every capability dropped, ``no_new_privs``, a new session, and
+a file system of only: /usr and the linker cache, the Python installation and environment
+(read-only, with course_lib's own folder hidden), the runner, a stand-in ``course_lib`` that
+offers only a no-op ``check``, and size-limited tmpfs folders for /tmp and /dev/shm. The
+repository, solutions/, home folders, /run, the report folder and other submissions are not
+there. The environment is an allow-list. Memory (address space), CPU time, file size, open
+files and, where the pids cgroup can be used, the number of processes are limited.
 
-Where ``bwrap`` is missing or not allowed (macOS, some containers), grading runs without
-isolation and says so once, with a warning.
+Where ``bwrap`` is missing or not allowed (macOS, some containers), the child runs without
+isolation and the grader says so once, with a warning: the judge still decides every score
+outside it, but the submission can read and write what the grader can.
 """
 
 import functools
@@ -17,36 +20,123 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
+import uuid
 import warnings
 from pathlib import Path
 
-SANDBOX_HOME = "/tmp/home"
+from . import runner
 
-# Where the child's tools keep state; all of it under the private /tmp.
-SANDBOX_ENV = {
-    "HOME": SANDBOX_HOME,
-    "TMPDIR": "/tmp",
-    "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
-    "IPYTHONDIR": "/tmp/ipython",
-    "MPLCONFIGDIR": "/tmp/matplotlib",
-    "XDG_CACHE_HOME": "/tmp/cache",
-    "XDG_CONFIG_HOME": "/tmp/config",
+NOBODY = 65534
+RUNNER = "/judge/runner.py"
+SHIM = "/judge/lib"
+SCRATCH = "/tmp"
+
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": SCRATCH,
+    "TMPDIR": SCRATCH,
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": f"{SCRATCH}/matplotlib",
 }
 
-_BASE = [
-    "--ro-bind", "/", "/",
-    "--dev", "/dev",
-    "--proc", "/proc",
-    "--tmpfs", "/tmp",
-    "--dir", SANDBOX_HOME,
-    "--unshare-net",
-    "--unshare-pid",
-    "--die-with-parent",
-]  # fmt: skip
+SHIM_FILES = {
+    "course_lib/__init__.py": '"""Only a stand-in: the course library is not available here."""\n',
+    "course_lib/grading/__init__.py": (
+        '"""A stand-in: while grading, check() does nothing and the checks are not here."""\n\n\n'
+        "def check(*args, **kwargs):\n    return None\n"
+    ),
+}
 
 
 class IsolationWarning(RuntimeWarning):
     """Submissions are graded without a sandbox."""
+
+
+@functools.cache
+def shim_dir() -> Path:
+    """A grader-owned folder with the stand-in course_lib package (made once per process)."""
+    root = Path(tempfile.mkdtemp(prefix="course-lib-shim-"))
+    for name, text in SHIM_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    for p in [root, *root.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return root
+
+
+def site_paths() -> list[str]:
+    """Where the child finds torch, numpy and the rest (no .pth files are run)."""
+    paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    return sorted(p for p in paths if Path(p).is_dir())
+
+
+def child_python() -> list[str]:
+    # -I: ignore PYTHON* variables and the user's site; -S: no site-packages and no .pth hooks.
+    return [sys.executable, "-I", "-S"]
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    for top in ("/bin", "/lib", "/lib64", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
+def _python_binds() -> list[str]:
+    """The interpreter, its standard library and the environment, read-only."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).absolute()}
+    roots |= {Path(sys.executable).resolve().parent.parent}
+    args = []
+    for root in sorted(roots):
+        if not str(root).startswith("/usr"):
+            args += ["--ro-bind", str(root), str(root)]
+    # The real course_lib (with the references) must not be importable, even if installed.
+    real = Path(runner.__file__).resolve().parents[1]
+    if any(real.is_relative_to(r) for r in roots):
+        args += ["--tmpfs", str(real)]
+    return args
+
+
+def _devices() -> list[str]:
+    """GPUs stay usable: the fresh /dev would otherwise hide them."""
+    found = sorted(glob.glob("/dev/nvidia*")) + (["/dev/dri"] if Path("/dev/dri").exists() else [])
+    return [arg for dev in found for arg in ("--dev-bind", dev, dev)]
+
+
+def bwrap_args(tmpfs_mb: int) -> list[str]:
+    env = [a for k, v in ENV.items() for a in ("--setenv", k, v)]
+    size = str(tmpfs_mb * 1024 * 1024)
+    return [
+        "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--uid", str(NOBODY),
+        "--gid", str(NOBODY),
+        "--cap-drop", "ALL",
+        "--new-session",
+        "--die-with-parent",
+        "--clearenv", *env,
+        *_system_binds(),
+        *_python_binds(),
+        "--ro-bind", str(Path(runner.__file__).resolve()), RUNNER,
+        "--ro-bind", str(shim_dir()), SHIM,
+        "--proc", "/proc",
+        "--dev", "/dev",
+        *_devices(),
+        "--size", size, "--tmpfs", SCRATCH,
+        "--size", size, "--tmpfs", "/dev/shm",
+        "--chdir", SCRATCH,
+    ]  # fmt: skip
 
 
 @functools.cache
@@ -56,7 +146,10 @@ def available() -> bool:
         return False
     try:
         probe = subprocess.run(
-            ["bwrap", *_BASE, "true"], capture_output=True, timeout=30, check=False
+            [*bwrap_args(1), *child_python(), "-c", "pass"],
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -68,35 +161,66 @@ def warn_unisolated() -> None:
     """Say once per process that grading is not isolated, and why it matters."""
     where = "bwrap is not installed" if shutil.which("bwrap") is None else "bwrap may not run"
     warnings.warn(
-        f"grading WITHOUT isolation ({where} here): submissions can use the network and "
-        "write files anywhere you can. Install bubblewrap (Debian/Ubuntu: apt-get install "
-        "bubblewrap) or grade inside a container or VM without network.",
+        f"grading WITHOUT isolation ({where} here): submissions can read your files (the "
+        "solutions included), write files anywhere you can and use the network; scores are "
+        "still decided outside the submission's process. Install bubblewrap (Debian/Ubuntu: "
+        "apt-get install bubblewrap) or grade inside a container or VM without network.",
         IsolationWarning,
         stacklevel=3,
     )
 
 
-def _read_only_binds(paths) -> list[str]:
-    """Bind each path that the private /tmp would hide back in, read-only."""
-    binds = []
-    for p in paths:
-        p = Path(p).resolve()
-        if p.exists() and (p == Path("/tmp") or Path("/tmp") in p.parents):
-            binds += ["--ro-bind", str(p), str(p)]
-    return binds
+def limits(memory_mb: int | None, cpu_s: int) -> list[str]:
+    """A ``prlimit`` prefix: address space, CPU seconds, file size, open files, no core dumps."""
+    if shutil.which("prlimit") is None:
+        return []
+    args = ["prlimit", f"--cpu={cpu_s}", f"--fsize={64 * 1024 * 1024}", "--nofile=256", "--core=0"]
+    if memory_mb:
+        args.append(f"--as={memory_mb * 1024 * 1024}")
+    return [*args, "--"]
 
 
-def _devices() -> list[str]:
-    """GPUs stay usable: the fresh /dev would otherwise hide them."""
-    found = sorted(glob.glob("/dev/nvidia*")) + (["/dev/dri"] if Path("/dev/dri").exists() else [])
-    return [arg for dev in found for arg in ("--dev-bind", dev, dev)]
+class ProcessLimit:
+    """A pids cgroup that caps the processes of one submission, where the grader may make one."""
+
+    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+    def __init__(self, max_processes: int):
+        self.path = None
+        for root in self.ROOTS:
+            if os.access(root, os.W_OK) and Path(root, "cgroup.procs").exists():
+                path = Path(root, f"course-lib-grade-{uuid.uuid4().hex}")
+                try:
+                    path.mkdir()
+                    (path / "pids.max").write_text(str(max_processes))
+                except OSError:
+                    shutil.rmtree(path, ignore_errors=True)
+                    continue
+                self.path = path
+                break
+
+    def prefix(self) -> list[str]:
+        """A shell that joins the cgroup and then becomes the command (so no process escapes)."""
+        if self.path is None:
+            return []
+        return ["/bin/sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh"]
+
+    def remove(self) -> None:
+        if self.path is not None:
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass  # still busy for a moment; an empty cgroup costs nothing
 
 
-def wrap(cmd: list[str], readable=()) -> tuple[list[str], dict]:
-    """The command and environment that run ``cmd`` in the sandbox.
-
-    ``readable``: files or folders the command must read although they may be under /tmp.
-    """
-    python_home = [sys.prefix, Path(__file__).resolve().parents[2]]
-    prefix = ["bwrap", *_BASE, *_devices(), *_read_only_binds([*python_home, *readable]), "--"]
-    return prefix + cmd, {**os.environ, **SANDBOX_ENV}
+def command(*, isolate: bool | None, memory_mb, cpu_s: int, tmpfs_mb: int, fd: int):
+    """The command line that runs the runner, isolated where possible."""
+    tail = [*child_python(), RUNNER, str(fd)]
+    if isolate is not False and available():
+        return [*limits(memory_mb, cpu_s), *bwrap_args(tmpfs_mb), *tail], True
+    if isolate:
+        raise RuntimeError("isolation was requested but bubblewrap (bwrap) cannot run here")
+    if isolate is None:
+        warn_unisolated()
+    local = [*child_python(), str(Path(runner.__file__).resolve()), str(fd)]
+    return [*limits(memory_mb, cpu_s), *local], False

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..validation import check_tensor
+
 
 def _check_mask(mask, scores):
     if mask is None:
@@ -53,9 +55,16 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, is_causal: bool = False)
     """Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + M) V.
 
     ``q``: (..., T_q, d_k), ``k``: (..., T_k, d_k), ``v``: (..., T_k, d_v). ``mask`` is boolean
-    (True = may attend); ``is_causal`` adds the causal mask. Returns ``(output, weights)`` with
-    output (..., T_q, d_v) and weights (..., T_q, T_k).
+    (True = may attend); ``is_causal`` adds the causal mask tril(ones(T_q, T_k)): query i sees
+    keys j <= i. That is torch's top-left alignment, also when T_q != T_k. A KV-cache step,
+    whose T_q queries are the *last* T_q positions, needs the bottom-right alignment instead:
+    pass ``mask=position_mask(q_pos, k_pos)`` (``models.transformer``), as
+    ``GroupedQueryAttention`` does. Returns ``(output, weights)`` with output (..., T_q, d_v)
+    and weights (..., T_q, T_k).
     """
+    check_tensor("q", q, dtype="floating")
+    check_tensor("k", k, dtype="floating")
+    check_tensor("v", v, dtype="floating")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k need the same last size d_k, got {q.shape[-1]} and {k.shape[-1]}"
@@ -65,11 +74,15 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, is_causal: bool = False)
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if is_causal:
         T_q, T_k = scores.shape[-2:]
-        # with a KV cache the T_q newest queries sit at the end of the T_k keys
-        cm = torch.ones(T_q, T_k, dtype=torch.bool, device=q.device).tril(T_k - T_q)
+        cm = torch.ones(T_q, T_k, dtype=torch.bool, device=q.device).tril()
         mask = cm if mask is None else mask & cm
     weights = masked_softmax(scores, mask)
     return weights @ v, weights
+
+
+def _check_query_keys(query, keys, query_dim, key_dim):
+    check_tensor("query", query, shape=(None, query_dim), dtype="floating")
+    check_tensor("keys", keys, shape=(query.shape[0], None, key_dim), dtype="floating")
 
 
 class AdditiveAttention(nn.Module):
@@ -86,6 +99,7 @@ class AdditiveAttention(nn.Module):
 
         Returns ``(context (B, d_v), weights (B, T))``; ``mask`` (B, T) is True where allowed.
         """
+        _check_query_keys(query, keys, self.W_q.in_features, self.W_k.in_features)
         values = keys if values is None else values
         scores = self.v(torch.tanh(self.W_q(query)[:, None, :] + self.W_k(keys))).squeeze(-1)
         weights = masked_softmax(scores, mask)
@@ -101,6 +115,7 @@ class MultiplicativeAttention(nn.Module):
 
     def forward(self, query, keys, values=None, mask=None):
         """Same interface as ``AdditiveAttention``."""
+        _check_query_keys(query, keys, self.W.out_features, self.W.in_features)
         values = keys if values is None else values
         scores = (self.W(keys) @ query[:, :, None]).squeeze(-1) / math.sqrt(keys.shape[-1])
         weights = masked_softmax(scores, mask)
@@ -129,6 +144,7 @@ class AttentionPooling(nn.Module):
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """(B, T, h*d) -> (B, h, T, d): head r gets the features r*d ... (r+1)*d - 1."""
+    check_tensor("x", x, ndim=3)
     B, T, D = x.shape
     if D % num_heads:
         raise ValueError(f"the feature size {D} is not divisible by num_heads={num_heads}")
@@ -164,6 +180,10 @@ class MultiHeadAttention(nn.Module):
         """Self-attention when only ``query`` (B, T, d_model) given; returns (B, T_q, d_model)."""
         key = query if key is None else key
         value = key if value is None else value
+        width = (None, None, self.d_model)
+        check_tensor("query", query, shape=width, dtype="floating")
+        check_tensor("key", key, shape=width, dtype="floating")
+        check_tensor("value", value, shape=(key.shape[0], key.shape[1], self.d_model))
         q = split_heads(self.W_q(query), self.num_heads)
         k = split_heads(self.W_k(key), self.num_heads)
         v = split_heads(self.W_v(value), self.num_heads)
@@ -173,33 +193,50 @@ class MultiHeadAttention(nn.Module):
 
     @torch.no_grad()
     def load_from_torch(self, mha: nn.MultiheadAttention):
-        """Copy the weights of a ``nn.MultiheadAttention`` with the same sizes."""
+        """Copy the weights of a ``nn.MultiheadAttention`` with the same sizes, exactly.
+
+        Refuses (ValueError) a module that differs in layout: another width or head count,
+        biases on one side only, separate key/value widths, or extra key/value biases.
+        """
         if mha.embed_dim != self.d_model or mha.num_heads != self.num_heads:
-            raise ValueError("mha must have the same embed_dim and num_heads")
+            raise ValueError(
+                f"mha must have embed_dim={self.d_model} and num_heads={self.num_heads}, "
+                f"got {mha.embed_dim} and {mha.num_heads}"
+            )
+        ours, theirs = self.W_q.bias is not None, mha.in_proj_bias is not None
+        if ours != theirs:
+            raise ValueError(
+                f"mha has bias={theirs} but this module bias={ours}: "
+                f"create MultiHeadAttention(..., bias={theirs}) to copy it exactly"
+            )
+        if mha.in_proj_weight is None or mha.bias_k is not None:
+            raise ValueError("mha must use one packed in_proj_weight and no bias_k/bias_v")
         for W, w, b in zip(  # noqa: B905 (three chunks each)
             (self.W_q, self.W_k, self.W_v),
             mha.in_proj_weight.chunk(3),
-            mha.in_proj_bias.chunk(3) if mha.in_proj_bias is not None else (None,) * 3,
+            mha.in_proj_bias.chunk(3) if theirs else (None,) * 3,
         ):
             W.weight.copy_(w)
             if b is not None:
                 W.bias.copy_(b)
         self.W_o.weight.copy_(mha.out_proj.weight)
-        if mha.out_proj.bias is not None:
+        if theirs:
             self.W_o.bias.copy_(mha.out_proj.bias)
         return self
 
 
-def sinusoidal_encoding(T: int, d: int, base: float = 10000.0, device=None) -> torch.Tensor:
+def sinusoidal_encoding(
+    T: int, d: int, base: float = 10000.0, device=None, dtype=torch.float32
+) -> torch.Tensor:
     """(T, d) table  PE[pos, 2i] = sin(pos / base^(2i/d)),  PE[pos, 2i+1] = cos(pos / base^(2i/d)),
 
     for pos = 0..T-1 and i = 0..d/2-1.
     """
     if d % 2:
         raise ValueError(f"d must be even, got {d}")
-    pos = torch.arange(T, dtype=torch.float32, device=device)[:, None]
-    freq = base ** (-torch.arange(0, d, 2, dtype=torch.float32, device=device) / d)
-    pe = torch.zeros(T, d, device=device)
+    pos = torch.arange(T, dtype=dtype, device=device)[:, None]
+    freq = base ** (-torch.arange(0, d, 2, dtype=dtype, device=device) / d)
+    pe = torch.zeros(T, d, dtype=dtype, device=device)
     pe[:, 0::2] = torch.sin(pos * freq)
     pe[:, 1::2] = torch.cos(pos * freq)
     return pe

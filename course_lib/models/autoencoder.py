@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import seeded
+
 
 def _check_positive_int(name, value):
     if not isinstance(value, int) or value < 1:
@@ -302,7 +304,12 @@ def principal_angles(A, B):
     qa, _ = torch.linalg.qr(A.double())
     qb, _ = torch.linalg.qr(B.double())
     cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
-    return torch.sort(torch.arccos(cos))[0].float()
+    return torch.sort(torch.arccos(cos))[0].to(_result_dtype(A, B))
+
+
+def _result_dtype(*tensors):
+    """float64 when an input is float64, else float32 (computed in float64 either way)."""
+    return torch.float64 if any(t.dtype == torch.float64 for t in tensors) else torch.float32
 
 
 def pca_basis(X, k: int):
@@ -312,7 +319,7 @@ def pca_basis(X, k: int):
         raise ValueError(f"X must be (N, d) with d >= k={k}, got {tuple(X.shape)}")
     Xc = X - X.mean(dim=0)
     _, _, Vh = torch.linalg.svd(Xc.double(), full_matrices=False)
-    return Vh[:k].T.float()
+    return Vh[:k].T.to(_result_dtype(X))
 
 
 def pca_reconstruction_error(X, k: int) -> float:
@@ -353,7 +360,7 @@ def train_autoencoder(
     dev = next(model.parameters()).device
     X = X.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     history = []
     model.train()
     for _ in range(epochs):
@@ -375,7 +382,7 @@ def negative_elbo(model, X, *, beta: float = 1.0, sigma: float | None = None, se
     """Mean -ELBO (and its reconstruction and KL parts) of ``model`` on X, one z sample each."""
     was_training = model.training
     model.eval()
-    torch.manual_seed(seed)
+    torch.manual_seed(seeded(seed))
     logits, mu, logvar = model(X)
     loss, rec, kl = vae_loss(logits, X, mu, logvar, beta=beta, sigma=sigma)
     model.train(was_training)
@@ -408,7 +415,7 @@ def train_vae(
     dev = next(model.parameters()).device
     X = X.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     hist = {"train_loss": [], "train_rec": [], "train_kl": []}
     if val is not None:
         hist["val_loss"] = []

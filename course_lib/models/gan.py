@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..device import seeded
+
 
 def _check_positive_int(name, value):
     if not isinstance(value, int) or value < 1:
@@ -148,7 +150,7 @@ def train_gan(
     _check_positive_int("batch_size", batch_size)
     _check_positive_int("d_steps", d_steps)
     dev = next(G.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seeded(seed))
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     hist = {"d_loss": [], "g_loss": [], "snapshots": []}

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..data.graphs import check_edge_index
+from ..validation import check_same_dtype, check_tensor
 
 REDUCTIONS = ("sum", "mean", "max")
 
@@ -86,7 +87,10 @@ def add_self_loops(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
 
 
 def gcn_norm_dense(A: torch.Tensor) -> torch.Tensor:
-    """A_hat = D^-1/2 (A + I) D^-1/2, D the diagonal degree matrix of A + I.
+    """A_hat = D^-1/2 (A + I) D^-1/2, D the diagonal degree matrix of A + I (its row sums).
+
+    Row v of A_hat @ H mixes the nodes that A[v] points to; for ``GCNLayer``'s convention on a
+    directed graph (aggregate in-neighbours) pass the transpose of ``to_dense_adjacency``.
 
     Its rows do not sum to one in general (only D^-1 (A + I) does); it is symmetric when A is.
     """
@@ -110,7 +114,13 @@ def gcn_norm(edge_index: torch.Tensor, num_nodes: int, dtype=torch.float32):
 
 
 class GCNLayer(nn.Module):
-    """Graph convolution (Kipf and Welling): H' = D^-1/2 (A + I) D^-1/2 H W + b.
+    """Graph convolution (Kipf and Welling): H' = D^-1/2 (A + I) D^-1/2 H W + b,
+
+    with A[v, u] = 1 for every edge u -> v: node v sums its *in*-neighbours, and d_v counts
+    the edges entering v (plus its self-loop), as PyTorch Geometric's ``GCNConv`` does. That A
+    is the transpose of ``to_dense_adjacency(edge_index, N)`` (rows = sources), so the dense
+    form is ``gcn_norm_dense(to_dense_adjacency(edge_index, N).T) @ H W + b``; for an
+    undirected graph the transpose changes nothing.
 
     Computed sparsely: transform every node (H W), pass the results along the edges with
     weights 1/sqrt(d_u d_v), sum at each node, then add the bias. Same parameters as PyTorch
@@ -123,6 +133,9 @@ class GCNLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """``x`` (N, in_features) node features, ``edge_index`` (2, E) -> (N, out_features)."""
+        check_tensor("x", x, shape=(None, self.lin.in_features), dtype="floating")
+        check_same_dtype(x=x, weight=self.lin.weight)
         edge_index, weight = gcn_norm(edge_index, x.shape[0], x.dtype)
         out = message_passing(self.lin(x), edge_index, "sum", edge_weight=weight)
         return out if self.bias is None else out + self.bias
@@ -161,6 +174,9 @@ class GATLayer(nn.Module):
         self.attention = self.attention_edges = None
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """``x`` (N, in_features) node features, ``edge_index`` (2, E) -> (N, out_features)."""
+        check_tensor("x", x, shape=(None, self.lin.in_features), dtype="floating")
+        check_same_dtype(x=x, weight=self.lin.weight)
         check_edge_index(edge_index, x.shape[0])
         edge_index = add_self_loops(edge_index[:, edge_index[0] != edge_index[1]], x.shape[0])
         source, target = edge_index

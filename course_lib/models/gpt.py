@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..validation import check_ids, check_tensor
 from .transformer import apply_rope, count_parameters
 
 
@@ -120,8 +121,8 @@ class GPT(nn.Module):
     def forward(self, idx, mask=None):
         """``idx`` (B, T) token ids -> logits (B, T, vocab). ``mask`` (T, T) boolean, True = may
         attend; the default is causal."""
-        if idx.dim() != 2:
-            raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
+        check_tensor("idx", idx, ndim=2)
+        check_ids("idx", idx, self.tok.num_embeddings)
         T = idx.shape[1]
         if T > self.context:
             raise ValueError(f"sequence length {T} exceeds the context {self.context}")

@@ -14,6 +14,8 @@ Everything works on whatever device and dtype the inputs live on.
 
 import torch
 
+from ..validation import check_ids, check_tensor
+
 
 def _check_matrix(X, name="X"):
     if not isinstance(X, torch.Tensor):
@@ -213,6 +215,8 @@ def cross_entropy(S: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     _check_rows(S, y)
     if y.dtype not in (torch.int64, torch.int32):
         raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    check_tensor("y", y, ndim=1)
+    check_ids("y", y, S.shape[1])
     return -log_softmax(S).gather(1, y.long()[:, None]).mean()
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..activations import get_activation, sigmoid, softmax
+from ..device import seeded
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -30,7 +31,7 @@ def init_mlp(sizes, *, seed: int = 0, gain: float = 1.0) -> dict:
     sizes = list(sizes)
     if len(sizes) < 2 or any(not isinstance(d, int) or d < 1 for d in sizes):
         raise ValueError(f"sizes must list at least two positive ints (in, ..., out), got {sizes}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     params = {}
     for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
         params[f"W{l}"] = rng.normal(0.0, gain / np.sqrt(d_in), size=(d_out, d_in))

@@ -8,6 +8,8 @@ this with copied parameters.
 import torch
 from torch import nn
 
+from ..validation import check_probability
+
 
 class BatchNorm1d(nn.Module):
     """Batch normalisation over the batch (and length) axes, one statistic per feature.
@@ -17,21 +19,32 @@ class BatchNorm1d(nn.Module):
         y = gamma * (x - mu_B) / sqrt(var_B + eps) + beta
         running_mean <- (1 - momentum) * running_mean + momentum * mu_B
         running_var  <- (1 - momentum) * running_var  + momentum * var_B * n / (n - 1)
+    ``momentum=None`` uses 1 / (number of batches seen) instead, so the running statistics are
+    the plain (cumulative) average over all batches, as in torch.
     Evaluation mode uses the running statistics instead of mu_B and var_B, so a prediction
     no longer depends on the other examples in the batch.
 
     Input (N, C) or (N, C, L), as for ``torch.nn.BatchNorm1d``.
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1):
         super().__init__()
         if num_features < 1:
             raise ValueError(f"num_features must be >= 1, got {num_features}")
+        if momentum is not None:
+            check_probability("momentum", momentum)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = nn.Parameter(torch.ones(num_features))  # gamma
         self.bias = nn.Parameter(torch.zeros(num_features))  # beta
         self.register_buffer("running_mean", torch.zeros(num_features))
         self.register_buffer("running_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def _factor(self) -> float:
+        """Weight of the new batch in the running statistics."""
+        if self.momentum is None:
+            return 1.0 / float(self.num_batches_tracked)
+        return self.momentum
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
@@ -51,8 +64,9 @@ class BatchNorm1d(nn.Module):
             mean = x.mean(dim=axes)
             var = x.var(dim=axes, unbiased=False)
             with torch.no_grad():
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(var * n / (n - 1), self.momentum)
+                self.num_batches_tracked += 1
+                self.running_mean.lerp_(mean, self._factor())
+                self.running_var.lerp_(var * n / (n - 1), self._factor())
         else:
             mean, var = self.running_mean, self.running_var
         x_hat = (x - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + self.eps)

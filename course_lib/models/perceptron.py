@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..validation import check_tensor
+
 
 def predict(w: torch.Tensor, b: float, X: torch.Tensor) -> torch.Tensor:
     """Perceptron output yhat = sign(w . x + b), with sign(0) = +1."""
+    check_tensor("w", w, ndim=1)
+    check_tensor("X", X, shape=(None, len(w)))
     scores = X @ w + b
     return torch.where(scores >= 0, 1, -1)
 

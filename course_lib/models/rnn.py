@@ -22,11 +22,43 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ..device import seeded
+from ..validation import check_ids, check_int, check_tensor
+
 
 # -- cells from the equations ---------------------------------------------------------------------
+def _affine(x, W, b):
+    """x W^T + b, with b = None meaning no bias (a cell built with bias=False)."""
+    return x @ W.T if b is None else x @ W.T + b
+
+
+def _preactivation(x, h, W_ih, W_hh, b_ih, b_hh):
+    """W_ih x + b_ih + W_hh h + b_hh, summed left to right; a None bias is left out."""
+    out = _affine(x, W_ih, b_ih) + h @ W_hh.T
+    return out if b_hh is None else out + b_hh
+
+
+def _check_cell(x, h, W_ih, W_hh):
+    check_tensor("x", x, ndim=(1, 2), dtype="floating")
+    check_tensor("h", h, ndim=(1, 2), dtype="floating")
+    if x.shape[-1] != W_ih.shape[1]:
+        raise ValueError(
+            f"x must have {W_ih.shape[1]} features (W_ih is "
+            f"{tuple(W_ih.shape)}), got shape {tuple(x.shape)}"
+        )
+    if h.shape[-1] != W_hh.shape[1]:
+        raise ValueError(
+            f"h must have {W_hh.shape[1]} features (W_hh is "
+            f"{tuple(W_hh.shape)}), got shape {tuple(h.shape)}"
+        )
+
+
 def rnn_cell(x, h, W_ih, W_hh, b_ih, b_hh):
-    """Vanilla (Elman) step h' = tanh(W_ih x + b_ih + W_hh h + b_hh); x (N, D), h (N, H)."""
-    return torch.tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
+    """Vanilla (Elman) step h' = tanh(W_ih x + b_ih + W_hh h + b_hh); x (N, D), h (N, H).
+
+    A bias may be None (the parameters of a cell built with bias=False)."""
+    _check_cell(x, h, W_ih, W_hh)
+    return torch.tanh(_preactivation(x, h, W_ih, W_hh, b_ih, b_hh))
 
 
 def gru_cell(x, h, W_ih, W_hh, b_ih, b_hh):
@@ -38,8 +70,10 @@ def gru_cell(x, h, W_ih, W_hh, b_ih, b_hh):
     h' = (1 - z) * n + z * h
 
     ``W_ih`` (3H, D) and ``W_hh`` (3H, H) stack the r, z, n blocks, as ``nn.GRUCell`` does.
+    A bias may be None (bias=False).
     """
-    gi, gh = x @ W_ih.T + b_ih, h @ W_hh.T + b_hh
+    _check_cell(x, h, W_ih, W_hh)
+    gi, gh = _affine(x, W_ih, b_ih), _affine(h, W_hh, b_hh)
     i_r, i_z, i_n = gi.chunk(3, dim=-1)
     h_r, h_z, h_n = gh.chunk(3, dim=-1)
     r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
@@ -55,9 +89,11 @@ def lstm_cell(x, state, W_ih, W_hh, b_ih, b_hh):
     h' = o * tanh(c')
 
     ``state`` is (h, c); returns (h', c'). Blocks are stacked i, f, g, o as in ``nn.LSTMCell``.
+    A bias may be None (bias=False).
     """
     h, c = state
-    i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=-1)
+    _check_cell(x, h, W_ih, W_hh)
+    i, f, g, o = _preactivation(x, h, W_ih, W_hh, b_ih, b_hh).chunk(4, dim=-1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
@@ -111,15 +147,16 @@ def gradient_vs_lag(cell: nn.Module, xs, h0=None):
     Measures how much the last state still depends on the input t steps back; for a vanilla
     RNN it typically shrinks (or grows) geometrically with the lag T - t.
     """
+    check_tensor("xs", xs, shape=(None, None, cell.input_size), dtype="floating")
     xs = xs.detach().clone().requires_grad_(True)
+    zeros = xs.new_zeros(xs.shape[1], cell.hidden_size)  # xs's dtype and device
     if isinstance(cell, nn.LSTMCell):
-        H = cell.hidden_size
-        state = (torch.zeros(xs.shape[1], H, device=xs.device),) * 2 if h0 is None else h0
+        state = (zeros, zeros) if h0 is None else h0
         for x in xs:
             state = cell(x, state)
         out = state[0]
     else:
-        h = torch.zeros(xs.shape[1], cell.hidden_size, device=xs.device) if h0 is None else h0
+        h = zeros if h0 is None else h0
         for x in xs:
             h = cell(x, h)
         out = h
@@ -206,16 +243,24 @@ class CharLM(nn.Module):
         self.head = nn.Linear(hidden, vocab_size)
 
     def forward(self, x, state=None):
+        """``x`` (N, L) integer ids in [0, vocab_size) -> (logits (N, L, V), state)."""
+        check_tensor("x", x, ndim=2)
+        check_ids("x", x, self.vocab_size)
         out, state = self.rnn(self.embed(x), state)
         return self.head(self.drop(out)), state
 
 
 def random_windows(ids, n: int, length: int, generator=None):
     """``n`` random windows of ``length + 1`` consecutive ids: inputs (n, length) and the
-    next-token targets (n, length), i.e. the same windows shifted by one (teacher forcing)."""
-    if len(ids) <= length + 1:
-        raise ValueError(f"need more than length + 1 = {length + 1} ids, got {len(ids)}")
-    start = torch.randint(0, len(ids) - length - 1, (n,), generator=generator).to(ids.device)
+    next-token targets (n, length), i.e. the same windows shifted by one (teacher forcing).
+
+    Every start s = 0 .. len(ids) - length - 1 is equally likely (the last window ends at the
+    last id); a text of exactly length + 1 ids has one window."""
+    check_tensor("ids", ids, ndim=1, dtype="integer")
+    length = check_int("length", length, min_value=1)
+    if len(ids) < length + 1:
+        raise ValueError(f"ids must hold at least length + 1 = {length + 1} ids, got {len(ids)}")
+    start = torch.randint(0, len(ids) - length, (n,), generator=generator).to(ids.device)
     idx = start[:, None] + torch.arange(length + 1, device=ids.device)
     w = ids[idx]
     return w[:, :-1], w[:, 1:]
@@ -245,7 +290,7 @@ def train_char_lm(
         raise ValueError(f"steps must be >= 1, got {steps}")
     dev = next(model.parameters()).device
     ids = ids.to(dev)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr / 20)
     history = {"train_loss": [], "eval_step": [], "eval_loss": []}
@@ -325,7 +370,7 @@ def sample(model, prefix_ids, length: int, *, temperature: float = 1.0, seed: in
     if len(prefix_ids) < 1:
         raise ValueError("prefix_ids needs at least one id to condition on")
     dev = next(model.parameters()).device
-    g = torch.Generator(device=dev).manual_seed(seed)
+    g = torch.Generator(device=dev).manual_seed(seeded(seed))
     model.eval()
     logits, state = model(torch.as_tensor(prefix_ids, device=dev)[None], None)
     out = []

@@ -24,6 +24,8 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from ..data.sequences import BOS, EOS, PAD, bucket_batches
+from ..device import seeded
+from ..validation import check_ids, check_tensor
 
 
 class Seq2Seq(nn.Module):
@@ -94,6 +96,10 @@ class Seq2Seq(nn.Module):
 
     def forward(self, src, src_len, tgt_in):
         """Teacher forcing: logits (N, T, V) for every position of ``tgt_in`` (N, T)."""
+        check_tensor("src", src, ndim=2)
+        check_ids("src", src, self.vocab_size)
+        check_tensor("tgt_in", tgt_in, shape=(src.shape[0], None))
+        check_ids("tgt_in", tgt_in, self.vocab_size)
         enc_out, last, mask = self.encode(src, src_len)
         state, logits = last, []
         for t in range(tgt_in.shape[1]):
@@ -164,7 +170,7 @@ def train_seq2seq(
     dev = next(model.parameters()).device
     pairs = pairs.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seeded(seed))
     history = {"train_loss": []}
     for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         model.train()

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..validation import check_ids, check_int, check_tensor
 from .attention import MultiHeadAttention, scaled_dot_product_attention, sinusoidal_encoding
 
 # --------------------------------------------------------------------------------------------
@@ -110,6 +111,8 @@ class CharTransformer(nn.Module):
 
     def forward(self, idx):
         """``idx`` (B, T) token ids, T <= context -> logits (B, T, vocab_size)."""
+        check_tensor("idx", idx, ndim=2)
+        check_ids("idx", idx, self.tok.num_embeddings)
         T = idx.shape[1]
         if T > self.context:
             raise ValueError(f"sequence length {T} exceeds the context {self.context}")
@@ -139,12 +142,16 @@ class CharTransformer(nn.Module):
 def lm_batches(ids: torch.Tensor, context: int, batch_size: int, generator=None):
     """A random batch of windows: inputs ids[s:s+context], targets ids[s+1:s+context+1].
 
+    Every start s = 0 .. len(ids) - context - 1 is equally likely, so the last window ends at
+    the last id and a text of exactly context + 1 ids has one window.
     ``generator`` must live on the same device as ``ids``.
     """
-    if ids.dim() != 1 or len(ids) <= context + 1:
-        raise ValueError(f"ids must be a 1-D tensor longer than context+1={context + 1}")
+    check_tensor("ids", ids, ndim=1, dtype="integer")
+    context = check_int("context", context, min_value=1)
+    if len(ids) < context + 1:
+        raise ValueError(f"ids must hold at least context + 1 = {context + 1} ids, got {len(ids)}")
     starts = torch.randint(
-        0, len(ids) - context - 1, (batch_size,), generator=generator, device=ids.device
+        0, len(ids) - context, (batch_size,), generator=generator, device=ids.device
     )
     offsets = torch.arange(context, device=ids.device)
     x = ids[starts[:, None] + offsets]
@@ -185,15 +192,15 @@ class SwiGLU(nn.Module):
         return self.W2(F.silu(self.W1(x)) * self.W3(x))
 
 
-def rope_angles(positions: torch.Tensor, d: int, base: float = 10000.0):
+def rope_angles(positions: torch.Tensor, d: int, base: float = 10000.0, dtype=torch.float32):
     """cos and sin of the angles m * theta_i, theta_i = base^(-2(i-1)/d), i = 1..d/2.
 
-    ``positions`` (T,) -> ``(cos, sin)``, each (T, d/2).
+    ``positions`` (T,) -> ``(cos, sin)``, each (T, d/2), computed in ``dtype``.
     """
     if d % 2:
         raise ValueError(f"the head size d must be even for RoPE, got {d}")
-    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float32, device=positions.device) / d)
-    angles = positions.float()[:, None] * theta[None, :]
+    theta = base ** (-torch.arange(0, d, 2, dtype=dtype, device=positions.device) / d)
+    angles = positions.to(dtype)[:, None] * theta[None, :]
     return angles.cos(), angles.sin()
 
 
@@ -203,11 +210,17 @@ def apply_rope(x, positions, *, base: float = 10000.0, interleaved: bool = False
     ``interleaved=True`` rotates the pairs (x_1, x_2), (x_3, x_4), ... (the block matrix
     R_{Theta,m} of Su et al.); ``False`` rotates (x_i, x_{i+d/2}) ("rotate half", the layout of
     GPT-NeoX and Llama code). The two agree up to a fixed permutation of the features.
+    The angles are computed in float64 for a float64 ``x``, else in float32 (the error of a
+    float32 angle m * theta grows with the position m).
     """
+    check_tensor("x", x, dtype="floating")
+    if x.ndim < 2:
+        raise ValueError(f"x must be (..., T, d), got shape {tuple(x.shape)}")
     T, d = x.shape[-2:]
     if positions.shape != (T,):
         raise ValueError(f"positions must have shape ({T},), got {tuple(positions.shape)}")
-    cos, sin = rope_angles(positions, d, base)
+    wide = torch.float64 if x.dtype == torch.float64 else torch.float32
+    cos, sin = rope_angles(positions, d, base, dtype=wide)
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
     if interleaved:
         x1, x2 = x[..., 0::2], x[..., 1::2]
@@ -237,6 +250,10 @@ def sliding_window_mask(T: int, w: int, *, causal: bool = True, global_tokens=()
     """
     if not isinstance(w, int) or w < 0 or w % 2:
         raise ValueError(f"w must be a non-negative even int, got {w!r}")
+    T = check_int("T", T, min_value=1)
+    bad = [p for p in global_tokens if not 0 <= p < T]
+    if bad:
+        raise ValueError(f"global_tokens must be positions in [0, {T}), got {bad}")
     i = torch.arange(T, device=device)[:, None]
     j = torch.arange(T, device=device)[None, :]
     mask = (i - j).abs() <= w // 2
@@ -274,6 +291,14 @@ class KVCache:
 
     def append(self, layer: int, k, v):
         """Store the new keys/values of ``layer``; return all of them."""
+        check_tensor("k", k, ndim=4)
+        check_tensor("v", v, shape=(*k.shape[:-1], None))
+        old = self.k[layer]
+        if old is not None and (k.shape[:2] != old.shape[:2] or k.shape[-1] != old.shape[-1]):
+            raise ValueError(
+                f"k must have shape ({old.shape[0]}, {old.shape[1]}, T, {old.shape[-1]}) like "
+                f"the cached keys (same batch size and heads), got {tuple(k.shape)}"
+            )
         if self.k[layer] is not None:
             k = torch.cat([self.k[layer], k], dim=-2)
             v = torch.cat([self.v[layer], v], dim=-2)
@@ -320,6 +345,7 @@ class GroupedQueryAttention(nn.Module):
 
     def forward(self, x, *, cache: KVCache | None = None, layer: int = 0):
         """``x`` (B, T, d_model): the new tokens, which come after the cached ones if any."""
+        check_tensor("x", x, shape=(None, None, self.W_q.in_features), dtype="floating")
         B, T, _ = x.shape
         start = 0 if cache is None or cache.k[layer] is None else cache.k[layer].shape[-2]
         pos = torch.arange(start, start + T, device=x.device)
@@ -386,6 +412,8 @@ class ModernLM(nn.Module):
 
     def forward(self, idx, *, cache: KVCache | None = None):
         """``idx`` (B, T) -> logits (B, T, vocab); with ``cache``, ``idx`` holds new tokens only."""
+        check_tensor("idx", idx, ndim=2)
+        check_ids("idx", idx, self.tok.num_embeddings)
         x = self.tok(idx)
         for i, block in enumerate(self.blocks):
             x = block(x, cache=cache, layer=i)

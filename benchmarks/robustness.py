@@ -1,0 +1,355 @@
+"""The robustness sweep: every notebook under several seeds and thread counts.
+
+    python benchmarks/robustness.py                      # every stale notebook, the full grid
+    python benchmarks/robustness.py notebooks/12_rnn.ipynb --seeds 0,1 --threads 1
+    python benchmarks/robustness.py --render             # rewrite the report from the data
+
+Each run executes one notebook in a fresh kernel with ``COURSE_SEED`` = seed and
+``OMP_NUM_THREADS`` = threads, and collects the claims its ``course_lib.claim`` calls record.
+Results go to ``benchmarks/robustness.json`` (the data) and ``benchmarks/robustness.md`` (the
+report the book shows): per notebook, runs passed and the slowest run; per claim, the minimum,
+median and maximum over the runs against its bound.
+
+Each notebook's entry records a hash of the notebook and of every course_lib file its kernel had
+loaded, so a change that could move a result makes the entry stale:
+``tests/test_robustness_report.py`` fails until the sweep is rerun. Without notebook arguments
+the sweep reruns only stale or incomplete entries.
+
+Runs go in parallel while their threads fit the cores, so that no run is oversubscribed.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "robustness.json"
+REPORT = ROOT / "benchmarks" / "robustness.md"
+SEEDS = (0, 1, 2, 3, 4)
+THREADS = (1, 2, 4)
+# Listed after the notebook's own cells: which course_lib files the kernel used, and its threads.
+PROBE = """import json as _j, sys as _s, torch as _t
+print("ROBUSTNESS_PROBE=" + _j.dumps({"threads": _t.get_num_threads(), "modules": sorted(
+    {m.__file__ for n, m in list(_s.modules.items())
+     if n.split(".")[0] == "course_lib" and getattr(m, "__file__", None)})}))"""
+
+
+def notebook_list() -> list:
+    return sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+
+
+def source_hash(notebook: Path, modules) -> str:
+    """sha256 over the notebook file and the course_lib files (repo-relative) it loaded."""
+    h = hashlib.sha256((ROOT / notebook).read_bytes())
+    for rel in sorted(modules):
+        path = ROOT / rel
+        h.update(rel.encode())
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- one run (in a child process)
+
+
+def run_one(notebook: Path, timeout: int) -> dict:
+    """Execute ``notebook`` in a fresh kernel; return pass/fail, seconds, claims and modules."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    count = len(nb.cells)
+    nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
+    error, probe = None, {}
+    start = time.perf_counter()
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells[:count]):
+            try:
+                client.execute_cell(cell, index)
+            except nbclient.exceptions.CellExecutionError as exc:
+                error = f"cell {index}: {exc.ename}: {exc.evalue}"[:500]
+                break
+            except nbclient.exceptions.CellTimeoutError:
+                error = f"cell {index}: timed out after {timeout} s"
+                break
+        seconds = time.perf_counter() - start
+        if error is None or "timed out" not in error:
+            client.execute_cell(nb.cells[count], count)
+            for out in nb.cells[count].outputs:
+                for line in out.get("text", "").splitlines():
+                    if line.startswith("ROBUSTNESS_PROBE="):
+                        probe = json.loads(line.split("=", 1)[1])
+    modules = [Path(m).resolve().relative_to(ROOT).as_posix() for m in probe.get("modules", [])]
+    return {
+        "passed": error is None,
+        "error": error,
+        "seconds": round(seconds, 1),
+        "threads_seen": probe.get("threads"),
+        "modules": modules,
+    }
+
+
+def child_main(args) -> int:
+    result = run_one(Path(args.one).resolve(), args.timeout)
+    claims_file = os.environ.get("COURSE_CLAIMS_FILE")
+    has_claims = claims_file and Path(claims_file).is_file()
+    lines = Path(claims_file).read_text().splitlines() if has_claims else []
+    result["claims"] = [json.loads(line) for line in lines if line.strip()]
+    Path(args.out).write_text(json.dumps(result))
+    return 0
+
+
+def launch(notebook: Path, seed: int, threads: int, timeout: int) -> dict:
+    """Run one (notebook, seed, threads) in a child process with its own environment."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, claims = Path(tmp) / "result.json", Path(tmp) / "claims.jsonl"
+        env = dict(
+            os.environ,
+            COURSE_SEED=str(seed),
+            OMP_NUM_THREADS=str(threads),
+            MKL_NUM_THREADS=str(threads),
+            COURSE_CLAIMS_FILE=str(claims),
+        )
+        if threads > (os.cpu_count() or 1):
+            # More threads than cores (to get a bigger machine's summation order): idle threads
+            # sleep instead of spinning, which changes the speed, never the arithmetic.
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(notebook),
+            "--out",
+            str(out),
+            "--timeout",
+            str(timeout),
+        ]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0 or not out.is_file():
+            return {
+                "passed": False,
+                "error": f"runner failed: {proc.stderr[-400:]}",
+                "seconds": None,
+                "claims": [],
+                "modules": [],
+                "threads_seen": None,
+            }
+        return json.loads(out.read_text())
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def load_data() -> dict:
+    if DATA.is_file():
+        return json.loads(DATA.read_text())
+    return {"notebooks": {}}
+
+
+def is_complete(entry: dict, seeds, threads) -> bool:
+    have = {(r["seed"], r["threads"]) for r in entry.get("runs", [])}
+    return all((s, t) in have for s in seeds for t in threads)
+
+
+def is_stale(rel: str, entry) -> bool:
+    return not entry or entry.get("hash") != source_hash(Path(rel), entry.get("modules", []))
+
+
+def sweep(jobs: list, cores: int, timeout: int, on_result) -> None:
+    """Run the (notebook, seed, threads) jobs, as many at once as their threads fit ``cores``."""
+    free = [cores]
+    lock = threading.Condition()
+
+    def worker(job):
+        notebook, seed, threads = job
+        cost = min(threads, cores)
+        result = launch(notebook, seed, threads, timeout)
+        with lock:
+            on_result(job, result)
+            free[0] += cost
+            lock.notify_all()
+
+    workers = []
+    for job in sorted(jobs, key=lambda j: (j[2], j[0].name, j[1])):
+        cost = min(job[2], cores)
+        with lock:
+            lock.wait_for(lambda c=cost: free[0] >= c)
+            free[0] -= cost
+        t = threading.Thread(target=worker, args=(job,))
+        t.start()
+        workers.append(t)
+    for t in workers:
+        t.join()
+
+
+def machine() -> dict:
+    import torch
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _fmt(x) -> str:
+    return "–" if x is None else f"{x:.4g}"
+
+
+def render(data: dict) -> str:
+    """The Markdown report: runs per notebook, then every claim's spread against its bound."""
+    m = data.get("machine", {})
+    lines = [
+        "# Robustness sweep",
+        "",
+        f"Every notebook executed under `COURSE_SEED` {', '.join(map(str, SEEDS))} and "
+        f"{', '.join(map(str, THREADS))} threads ({len(SEEDS) * len(THREADS)} runs each), by "
+        "`make robustness` (`benchmarks/robustness.py`)"
+        + (f" on {m['cores']} cores ({m['cpu']}), torch {m['torch']}, {m['date']}." if m else "."),
+        "",
+        "## Runs",
+        "",
+        "| notebook | runs passed | slowest run (s) | median run (s) |",
+        "|---|---:|---:|---:|",
+    ]
+    claims: dict = {}
+    for rel, entry in sorted(data["notebooks"].items()):
+        runs = entry.get("runs", [])
+        secs = [r["seconds"] for r in runs if r.get("seconds") is not None]
+        passed = sum(r["passed"] for r in runs)
+        slow = max(secs) if secs else None
+        med = statistics.median(secs) if secs else None
+        lines.append(f"| {Path(rel).stem} | {passed} / {len(runs)} | {_fmt(slow)} | {_fmt(med)} |")
+        for r in runs:
+            for c in r.get("claims", []):
+                key = (Path(rel).stem, c["name"])
+                claims.setdefault(key, {"bound": (c["at_least"], c["at_most"]), "values": []})
+                claims[key]["values"].append(c["value"])
+    lines += [
+        "",
+        "## Claims",
+        "",
+        "Each asserted quantity over the runs that reached it. The margin is the worst run's "
+        "distance from the bound (positive: every run passed).",
+        "",
+        "| notebook | claim | bound | runs | min | median | max | margin |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for (stem, name), c in sorted(claims.items()):
+        lo, hi = c["bound"]
+        v = c["values"]
+        bound = " and ".join(
+            b for b in (lo is not None and f"≥ {lo:g}", hi is not None and f"≤ {hi:g}") if b
+        )
+        margins = [x - lo for x in v if lo is not None] + [hi - x for x in v if hi is not None]
+        name = name.replace("|", "\\|")  # a claim named |a − b| must not split the table
+        lines.append(
+            f"| {stem} | {name} | {bound} | {len(v)} | {_fmt(min(v))} | "
+            f"{_fmt(statistics.median(v))} | {_fmt(max(v))} | {_fmt(min(margins))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write(data: dict) -> None:
+    DATA.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    REPORT.write_text(render(data))
+
+
+def parse_ints(text: str) -> tuple:
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--seeds", type=parse_ints, default=SEEDS)
+    parser.add_argument("--threads", type=parse_ints, default=THREADS)
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    parser.add_argument("--render", action="store_true", help="only rewrite the report")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and stop")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        return child_main(args)
+
+    data = load_data()
+    if args.render:
+        write(data)
+        return 0
+    entries = data["notebooks"]
+    chosen = [p.resolve() for p in args.notebooks] or [
+        p
+        for p in notebook_list()
+        if is_stale(p.relative_to(ROOT).as_posix(), entries.get(p.relative_to(ROOT).as_posix()))
+        or not is_complete(entries[p.relative_to(ROOT).as_posix()], args.seeds, args.threads)
+    ]
+    for p in chosen:
+        if not p.is_file():
+            parser.error(f"{p}: no such notebook")
+    jobs = []
+    for p in chosen:
+        rel = p.relative_to(ROOT).as_posix()
+        entry = entries.get(rel)
+        done = set() if is_stale(rel, entry) else {(r["seed"], r["threads"]) for r in entry["runs"]}
+        jobs += [(p, s, t) for s in args.seeds for t in args.threads if (s, t) not in done]
+    print(f"{len(jobs)} runs of {len(chosen)} notebooks on {args.cores} cores", flush=True)
+    if args.dry_run:
+        for p, s, t in jobs:
+            print(f"  {p.name} seed {s} threads {t}")
+        return 0
+
+    data["machine"] = machine()
+    failures = []
+
+    def on_result(job, result):
+        notebook, seed, threads = job
+        rel = notebook.relative_to(ROOT).as_posix()
+        entry = entries.get(rel)
+        modules = result.pop("modules")
+        if modules:
+            new_hash = source_hash(Path(rel), modules)
+            if not entry or entry.get("hash") != new_hash:
+                entry = entries[rel] = {"hash": new_hash, "modules": modules, "runs": []}
+        elif entry is None:
+            entry = entries[rel] = {"hash": None, "modules": [], "runs": []}
+        entry["runs"] = [r for r in entry["runs"] if (r["seed"], r["threads"]) != (seed, threads)]
+        entry["runs"].append(dict(result, seed=seed, threads=threads))
+        entry["runs"].sort(key=lambda r: (r["seed"], r["threads"]))
+        write(data)
+        status = "ok" if result["passed"] else f"FAILED {result['error']}"
+        print(
+            f"{notebook.stem} seed {seed} threads {threads}: {result['seconds']} s {status}",
+            flush=True,
+        )
+        if not result["passed"]:
+            failures.append((notebook.stem, seed, threads))
+
+    sweep(jobs, args.cores, args.timeout, on_result)
+    write(data)
+    print(f"{len(jobs) - len(failures)} of {len(jobs)} runs passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

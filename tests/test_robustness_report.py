@@ -1,0 +1,100 @@
+"""The robustness report is current, complete and passing; the sweep's bookkeeping works.
+
+When this fails after a change to a notebook or to a course_lib file it loads, rerun the sweep
+for the notebooks it names: `make robustness` (or `python benchmarks/robustness.py NB ...`).
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("robustness", ROOT / "benchmarks" / "robustness.py")
+robustness = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(robustness)
+
+NOTEBOOKS = [p.relative_to(ROOT).as_posix() for p in robustness.notebook_list()]
+
+
+@pytest.fixture(scope="module")
+def data():
+    if not robustness.DATA.is_file():
+        pytest.fail("benchmarks/robustness.json is missing: run `make robustness`")
+    return json.loads(robustness.DATA.read_text())
+
+
+@pytest.mark.parametrize("rel", NOTEBOOKS, ids=lambda r: Path(r).stem)
+def test_every_notebook_passed_every_run_of_the_current_code(data, rel):
+    entry = data["notebooks"].get(rel)
+    assert entry, f"{rel} is not in the sweep: run `make robustness`"
+    assert entry["hash"] == robustness.source_hash(Path(rel), entry["modules"]), (
+        f"{rel} or a course_lib file it loads changed since its sweep: rerun "
+        f"`python benchmarks/robustness.py {rel}`"
+    )
+    runs = {(r["seed"], r["threads"]): r for r in entry["runs"]}
+    grid = [(s, t) for s in robustness.SEEDS for t in robustness.THREADS]
+    assert not [c for c in grid if c not in runs], f"{rel}: runs missing from the sweep"
+    failed = {c: runs[c]["error"] for c in grid if not runs[c]["passed"]}
+    assert not failed, f"{rel} failed in the sweep: {failed}"
+    assert all(runs[(s, t)]["threads_seen"] == t for s, t in grid)
+
+
+def test_report_is_rendered_from_the_data(data):
+    assert robustness.REPORT.read_text() == robustness.render(data), (
+        "benchmarks/robustness.md is out of date: `python benchmarks/robustness.py --render`"
+    )
+
+
+def test_hash_follows_the_loaded_modules(tmp_path, monkeypatch):
+    monkeypatch.setattr(robustness, "ROOT", tmp_path)
+    (tmp_path / "course_lib").mkdir()
+    (tmp_path / "course_lib" / "used.py").write_text("A = 1\n")
+    (tmp_path / "course_lib" / "unused.py").write_text("B = 1\n")
+    (tmp_path / "nb.ipynb").write_text("{}")
+    before = robustness.source_hash(Path("nb.ipynb"), ["course_lib/used.py"])
+    (tmp_path / "course_lib" / "unused.py").write_text("B = 2\n")
+    assert robustness.source_hash(Path("nb.ipynb"), ["course_lib/used.py"]) == before
+    (tmp_path / "course_lib" / "used.py").write_text("A = 2\n")
+    assert robustness.source_hash(Path("nb.ipynb"), ["course_lib/used.py"]) != before
+
+
+def test_render_reports_spread_and_margin():
+    runs = [
+        {
+            "seed": s,
+            "threads": 1,
+            "passed": True,
+            "seconds": 10.0 + s,
+            "error": None,
+            "claims": [{"name": "acc", "value": v, "at_least": 0.9, "at_most": None}],
+        }
+        for s, v in enumerate([0.95, 0.97, 0.99])
+    ]
+    text = robustness.render({"notebooks": {"notebooks/01_x.ipynb": {"runs": runs}}})
+    assert "| 01_x | 3 / 3 | 12 | 11 |" in text
+    assert "| 01_x | acc | ≥ 0.9 | 3 | 0.95 | 0.97 | 0.99 | 0.05 |" in text
+
+
+def test_scheduler_never_runs_more_threads_than_cores(monkeypatch):
+    import threading
+    import time
+
+    busy, peak, lock = [0], [0], threading.Lock()
+
+    def fake_launch(notebook, seed, threads, timeout):
+        with lock:
+            busy[0] += min(threads, 2)
+            peak[0] = max(peak[0], busy[0])
+        time.sleep(0.02)
+        with lock:
+            busy[0] -= min(threads, 2)
+        return {"passed": True}
+
+    monkeypatch.setattr(robustness, "launch", fake_launch)
+    jobs = [(Path(f"n{i}.ipynb"), s, t) for i in range(3) for s in range(2) for t in (1, 2, 4)]
+    done = []
+    robustness.sweep(jobs, 2, 60, lambda job, result: done.append(job))
+    assert sorted(done) == sorted(jobs)
+    assert peak[0] <= 2
