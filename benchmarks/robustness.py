@@ -19,6 +19,7 @@ Runs go in parallel while their threads fit the cores, so that no run is oversub
 """
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "robustness.json"
 REPORT = ROOT / "benchmarks" / "robustness.md"
+LOCK = Path(tempfile.gettempdir()) / "course-lib-robustness.lock"
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 2, 4)
 # Listed after the notebook's own cells: which course_lib files the kernel used, and its threads.
@@ -47,9 +49,12 @@ def notebook_list() -> list:
     return sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
 
 
-def source_hash(notebook: Path, modules) -> str:
-    """sha256 over the notebook file and the course_lib files (repo-relative) it loaded."""
-    h = hashlib.sha256((ROOT / notebook).read_bytes())
+def source_hash(notebook: Path, modules, notebook_bytes: bytes | None = None) -> str:
+    """sha256 over the notebook file (or the bytes it had when run) and the course_lib files
+    (repo-relative) it loaded."""
+    if notebook_bytes is None:
+        notebook_bytes = (ROOT / notebook).read_bytes()
+    h = hashlib.sha256(notebook_bytes)
     for rel in sorted(modules):
         path = ROOT / rel
         h.update(rel.encode())
@@ -115,6 +120,7 @@ def child_main(args) -> int:
 
 def launch(notebook: Path, seed: int, threads: int, timeout: int) -> dict:
     """Run one (notebook, seed, threads) in a child process with its own environment."""
+    as_run = notebook.read_bytes()  # the notebook may be edited while it runs
     with tempfile.TemporaryDirectory() as tmp:
         out, claims = Path(tmp) / "result.json", Path(tmp) / "claims.jsonl"
         env = dict(
@@ -148,7 +154,7 @@ def launch(notebook: Path, seed: int, threads: int, timeout: int) -> dict:
                 "modules": [],
                 "threads_seen": None,
             }
-        return json.loads(out.read_text())
+        return dict(json.loads(out.read_text()), notebook_bytes=as_run)
 
 
 # ---------------------------------------------------------------- the sweep
@@ -319,24 +325,12 @@ def main(argv=None) -> int:
             print(f"  {p.name} seed {s} threads {t}")
         return 0
 
-    data["machine"] = machine()
+    host = machine()
     failures = []
 
     def on_result(job, result):
         notebook, seed, threads = job
-        rel = notebook.relative_to(ROOT).as_posix()
-        entry = entries.get(rel)
-        modules = result.pop("modules")
-        if modules:
-            new_hash = source_hash(Path(rel), modules)
-            if not entry or entry.get("hash") != new_hash:
-                entry = entries[rel] = {"hash": new_hash, "modules": modules, "runs": []}
-        elif entry is None:
-            entry = entries[rel] = {"hash": None, "modules": [], "runs": []}
-        entry["runs"] = [r for r in entry["runs"] if (r["seed"], r["threads"]) != (seed, threads)]
-        entry["runs"].append(dict(result, seed=seed, threads=threads))
-        entry["runs"].sort(key=lambda r: (r["seed"], r["threads"]))
-        write(data)
+        record(notebook.relative_to(ROOT).as_posix(), seed, threads, result, host)
         status = "ok" if result["passed"] else f"FAILED {result['error']}"
         print(
             f"{notebook.stem} seed {seed} threads {threads}: {result['seconds']} s {status}",
@@ -346,9 +340,30 @@ def main(argv=None) -> int:
             failures.append((notebook.stem, seed, threads))
 
     sweep(jobs, args.cores, args.timeout, on_result)
-    write(data)
     print(f"{len(jobs) - len(failures)} of {len(jobs)} runs passed")
     return 1 if failures else 0
+
+
+def record(rel: str, seed: int, threads: int, result: dict, host: dict) -> None:
+    """Add one run to the data on disk, under a lock: several sweeps may run at once."""
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = load_data()
+        data["machine"] = host
+        entries = data["notebooks"]
+        entry = entries.get(rel)
+        modules = result.pop("modules")
+        as_run = result.pop("notebook_bytes", None)
+        if modules:
+            new_hash = source_hash(Path(rel), modules, as_run)
+            if not entry or entry.get("hash") != new_hash:
+                entry = entries[rel] = {"hash": new_hash, "modules": modules, "runs": []}
+        elif entry is None:
+            entry = entries[rel] = {"hash": None, "modules": [], "runs": []}
+        entry["runs"] = [r for r in entry["runs"] if (r["seed"], r["threads"]) != (seed, threads)]
+        entry["runs"].append(dict(result, seed=seed, threads=threads))
+        entry["runs"].sort(key=lambda r: (r["seed"], r["threads"]))
+        write(data)
 
 
 if __name__ == "__main__":

@@ -208,7 +208,9 @@ HOSTILE = {
     "kernel_death": ("import os\nos._exit(1)", 0, 0),  # no report: every question scores 0
     # A forged result channel: a made-up report, on every descriptor, then dying.
     "forges_report_and_exits": (FORGE + "os._exit(0)", 0, 0),
-    "forges_report_kills_parent": (FORGE + "os.kill(os.getppid(), 9)", 0, 0),
+    # Whether the kill lands depends on which process is the parent inside the sandbox (its
+    # init ignores it): the run is then lost (0) or graded on its honest square (3); never 42.
+    "forges_report_kills_parent": (FORGE + "os.kill(os.getppid(), 9)", 0, (0, 3)),
     "forges_report_at_exit": (
         "import atexit, os\natexit.register(lambda: os.write(1, b'{\"score\": 5}'))\n" + HARD_CODED,
         0,
@@ -298,7 +300,10 @@ def test_hostile_submission(assignment, tmp_path, name):
     before = _tree(tmp_path), _tree(assignment)
     result = grade_one(path, source_dir=assignment / "solutions", **LIMITS)
     points = {q.grade_id: q.points for q in result.questions}
-    assert points == {"double-tests": want_double, "square-tests": want_square}, result
+    allowed_square = want_square if isinstance(want_square, tuple) else (want_square,)
+    assert set(points) == {"double-tests", "square-tests"}, result
+    assert points["double-tests"] == want_double, result
+    assert points["square-tests"] in allowed_square, result
     assert (_tree(tmp_path), _tree(assignment)) == before, "grading changed files around it"
 
 
@@ -399,9 +404,10 @@ def test_batch_of_thirty_mixed_submissions_one_run_complete_report(
     for i, kind in enumerate(kinds):
         code, want_double, want_square, *square_code = HOSTILE[kind]
         path = submit(folder, f"student{i:02d}_{kind}", code, *square_code)
-        expected[str(path)] = want_double + want_square
+        squares = want_square if isinstance(want_square, tuple) else (want_square,)
+        expected[str(path)] = {want_double + s for s in squares}
     (folder / "student99_not_json.ipynb").write_text("not a notebook")
-    expected[str(folder / "student99_not_json.ipynb")] = 0
+    expected[str(folder / "student99_not_json.ipynb")] = {0}
     assert len(expected) >= 30
     report = tmp_path / "report"
     before = _tree(folder)
@@ -418,12 +424,14 @@ def test_batch_of_thirty_mixed_submissions_one_run_complete_report(
     print(
         f"\n{len(results)} submissions graded in {seconds:.1f} s ({seconds / len(results):.2f} s each)"
     )
-    assert {r.submission: r.score for r in results} == expected
+    scores = {r.submission: r.score for r in results}
+    assert set(scores) == set(expected)
+    assert all(scores[s] in expected[s] for s in scores), scores
     assert _tree(folder) == before, "grading changed a submission"
 
     lines = (report / "results.jsonl").read_text().splitlines()
     assert len(lines) == len(expected)
-    assert {json.loads(line)["submission"]: json.loads(line)["score"] for line in lines} == expected
+    assert {json.loads(line)["submission"]: json.loads(line)["score"] for line in lines} == scores
     csv_rows = (report / "scores.csv").read_text().splitlines()
     # A header, a row per question, and one per problem with a whole submission.
     assert len(csv_rows) == 1 + sum(len(r.questions) + bool(r.error) for r in results)
@@ -508,8 +516,11 @@ def test_sandbox_has_no_privileges_even_as_root(assignment, tmp_path, monkeypatc
     results.parent.mkdir()
     results.write_text("")
     repo = str(sandbox.Path(course_lib.__file__).resolve().parents[1])
+    # The environment may live inside the repository (.venv), so the repository's folder can
+    # exist in the sandbox as the mount point of the read-only environment; none of its
+    # sources, solutions or tests may.
     paths = [
-        repo,
+        *(str(sandbox.Path(repo, name)) for name in ("course_lib", "solutions", "tests", ".git")),
         str(assignment),
         str(tmp_path),
         "/home",

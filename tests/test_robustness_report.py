@@ -98,3 +98,28 @@ def test_scheduler_never_runs_more_threads_than_cores(monkeypatch):
     robustness.sweep(jobs, 2, 60, lambda job, result: done.append(job))
     assert sorted(done) == sorted(jobs)
     assert peak[0] <= 2
+
+
+def test_runs_recorded_at_once_are_all_kept(tmp_path, monkeypatch):
+    """Two sweeps may run at once (say, on different notebooks): neither loses the other's runs."""
+    import threading
+
+    monkeypatch.setattr(robustness, "ROOT", tmp_path)
+    monkeypatch.setattr(robustness, "DATA", tmp_path / "robustness.json")
+    monkeypatch.setattr(robustness, "REPORT", tmp_path / "robustness.md")
+    names = [f"nb{i}.ipynb" for i in range(4)]
+    for name in names:
+        (tmp_path / name).write_text(name)
+
+    def record(name, seed):
+        result = {"passed": True, "error": None, "seconds": 1.0, "claims": [], "modules": [name]}
+        robustness.record(name, seed, 1, result, {})
+
+    threads = [threading.Thread(target=record, args=(n, s)) for n in names for s in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    data = json.loads(robustness.DATA.read_text())
+    assert sorted(data["notebooks"]) == names
+    assert all(len(data["notebooks"][n]["runs"]) == 5 for n in names)
