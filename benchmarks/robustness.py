@@ -38,11 +38,23 @@ REPORT = ROOT / "benchmarks" / "robustness.md"
 LOCK = Path(tempfile.gettempdir()) / "course-lib-robustness.lock"
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 2, 4)
-# Listed after the notebook's own cells: which course_lib files the kernel used, and its threads.
+# Run before the notebook's own cells: the threads the kernel starts with (some notebooks then
+# pin torch to one thread for their small models; numpy's BLAS keeps the environment's count).
+START = """import torch as _t
+print(f"ROBUSTNESS_THREADS={_t.get_num_threads()}")"""
+# Run after them: which course_lib files the kernel used.
 PROBE = """import json as _j, sys as _s, torch as _t
-print("ROBUSTNESS_PROBE=" + _j.dumps({"threads": _t.get_num_threads(), "modules": sorted(
+print("ROBUSTNESS_PROBE=" + _j.dumps({"threads_end": _t.get_num_threads(), "modules": sorted(
     {m.__file__ for n, m in list(_s.modules.items())
      if n.split(".")[0] == "course_lib" and getattr(m, "__file__", None)})}))"""
+
+
+def _printed(cell, prefix: str):
+    for out in cell.outputs:
+        for line in out.get("text", "").splitlines():
+            if line.startswith(prefix):
+                return line.split("=", 1)[1]
+    return None
 
 
 def notebook_list() -> list:
@@ -73,6 +85,8 @@ def run_one(notebook: Path, timeout: int) -> dict:
     nb = nbformat.read(notebook, as_version=4)
     count = len(nb.cells)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+    start_cell = nbformat.v4.new_code_cell(START)
+    nb.cells.append(start_cell)
     client = nbclient.NotebookClient(
         nb,
         timeout=timeout,
@@ -82,6 +96,8 @@ def run_one(notebook: Path, timeout: int) -> dict:
     error, probe = None, {}
     start = time.perf_counter()
     with client.setup_kernel():
+        client.execute_cell(start_cell, count + 1)
+        started = _printed(start_cell, "ROBUSTNESS_THREADS=")
         for index, cell in enumerate(nb.cells[:count]):
             try:
                 client.execute_cell(cell, index)
@@ -94,16 +110,14 @@ def run_one(notebook: Path, timeout: int) -> dict:
         seconds = time.perf_counter() - start
         if error is None or "timed out" not in error:
             client.execute_cell(nb.cells[count], count)
-            for out in nb.cells[count].outputs:
-                for line in out.get("text", "").splitlines():
-                    if line.startswith("ROBUSTNESS_PROBE="):
-                        probe = json.loads(line.split("=", 1)[1])
+            probe = json.loads(_printed(nb.cells[count], "ROBUSTNESS_PROBE=") or "{}")
     modules = [Path(m).resolve().relative_to(ROOT).as_posix() for m in probe.get("modules", [])]
     return {
         "passed": error is None,
         "error": error,
         "seconds": round(seconds, 1),
-        "threads_seen": probe.get("threads"),
+        "threads_seen": int(started) if started else None,
+        "threads_end": probe.get("threads_end"),
         "modules": modules,
     }
 
@@ -250,6 +264,20 @@ def render(data: dict) -> str:
                 key = (Path(rel).stem, c["name"])
                 claims.setdefault(key, {"bound": (c["at_least"], c["at_most"]), "values": []})
                 claims[key]["values"].append(c["value"])
+    pinned = sorted(
+        Path(rel).stem
+        for rel, entry in data["notebooks"].items()
+        if any(
+            (r.get("threads_seen") or 1) > 1 and r.get("threads_end") == 1 for r in entry["runs"]
+        )
+    )
+    if pinned:
+        lines += [
+            "",
+            "The thread count is the kernel's at start (`OMP_NUM_THREADS`). These notebooks then "
+            "pin torch to one thread on a CPU, for their small models, so there it moves only "
+            f"numpy's BLAS: {', '.join(pinned)}.",
+        ]
     lines += [
         "",
         "## Claims",
