@@ -235,17 +235,47 @@ def _fmt(x) -> str:
     return "–" if x is None else f"{x:.4g}"
 
 
+def common_grid(data: dict) -> set:
+    """The (seed, threads) pairs that every notebook in the data has run."""
+    grids = [{(r["seed"], r["threads"]) for r in e["runs"]} for e in data["notebooks"].values()]
+    return set.intersection(*grids) if grids else set()
+
+
+def _grid_text(grid: set) -> str:
+    by_threads = {}
+    for s, t in sorted(grid):
+        by_threads.setdefault(t, []).append(s)
+    return "; ".join(
+        f"seeds {', '.join(map(str, seeds))} at {t} thread{'s' if t > 1 else ''}"
+        for t, seeds in sorted(by_threads.items())
+    )
+
+
 def render(data: dict) -> str:
     """The Markdown report: runs per notebook, then every claim's spread against its bound."""
     m = data.get("machine", {})
     lines = [
         "# Robustness sweep",
         "",
-        f"Every notebook executed under `COURSE_SEED` {', '.join(map(str, SEEDS))} and "
-        f"{', '.join(map(str, THREADS))} threads ({len(SEEDS) * len(THREADS)} runs each), by "
-        "`make robustness` (`benchmarks/robustness.py`)"
-        + (f" on {m['cores']} cores ({m['cpu']}), torch {m['torch']}, {m['date']}." if m else "."),
+        "`make robustness` (`benchmarks/robustness.py`) executes every notebook under "
+        f"`COURSE_SEED` {', '.join(map(str, SEEDS))} and {', '.join(map(str, THREADS))} threads "
+        f"({len(SEEDS) * len(THREADS)} runs each)"
+        + (
+            f"; this run: {m['cores']} cores ({m['cpu']}), torch {m['torch']}, {m['date']}."
+            if m
+            else "."
+        ),
         "",
+    ]
+    grid = common_grid(data)
+    full = {(s, t) for s in SEEDS for t in THREADS}
+    if data["notebooks"] and grid != full:
+        lines += [
+            f"**This report holds {len(grid)} of those {len(full)} runs per notebook:** "
+            f"{_grid_text(grid)}.",
+            "",
+        ]
+    lines += [
         "## Runs",
         "",
         "| notebook | runs passed | slowest run (s) | median run (s) |",

@@ -34,11 +34,20 @@ def test_every_notebook_passed_every_run_of_the_current_code(data, rel):
         f"`python benchmarks/robustness.py {rel}`"
     )
     runs = {(r["seed"], r["threads"]): r for r in entry["runs"]}
-    grid = [(s, t) for s in robustness.SEEDS for t in robustness.THREADS]
+    grid = robustness.common_grid(data)
     assert not [c for c in grid if c not in runs], f"{rel}: runs missing from the sweep"
     failed = {c: runs[c]["error"] for c in grid if not runs[c]["passed"]}
     assert not failed, f"{rel} failed in the sweep: {failed}"
     assert all(runs[(s, t)]["threads_seen"] == t for s, t in grid)
+
+
+def test_the_sweep_covers_every_seed_and_thread_count(data):
+    """Every notebook ran the same grid, which holds each seed and each thread count (all 15
+    pairs when the whole `make robustness` grid has been run)."""
+    grid = robustness.common_grid(data)
+    assert {s for s, _ in grid} == set(robustness.SEEDS), grid
+    assert {t for _, t in grid} == set(robustness.THREADS), grid
+    assert {(s, 1) for s in robustness.SEEDS} <= grid, grid
 
 
 def test_report_is_rendered_from_the_data(data):
@@ -74,6 +83,7 @@ def test_render_reports_spread_and_margin():
     ]
     text = robustness.render({"notebooks": {"notebooks/01_x.ipynb": {"runs": runs}}})
     assert "| 01_x | 3 / 3 | 12 | 11 |" in text
+    assert "holds 3 of those 15 runs per notebook:** seeds 0, 1, 2 at 1 thread." in text
     assert "| 01_x | acc | ≥ 0.9 | 3 | 0.95 | 0.97 | 0.99 | 0.05 |" in text
 
 
