@@ -293,6 +293,8 @@ HOSTILE = {
 }
 
 
+# Without the sandbox a submission can reach the grader (and the test run): these need it.
+@needs_isolation
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_submission(assignment, tmp_path, name):
     code, want_double, want_square, *square_code = HOSTILE[name]
@@ -392,6 +394,7 @@ def test_not_json_is_reported_not_fatal(assignment, tmp_path):
     assert result.score == 0 and "not a valid notebook" in result.error
 
 
+@needs_isolation
 def test_batch_of_thirty_mixed_submissions_one_run_complete_report(
     assignment, tmp_path, monkeypatch
 ):
@@ -456,6 +459,23 @@ def test_batch_of_thirty_mixed_submissions_one_run_complete_report(
     )
     assert [r.score for r in again] == [r.score for r in results]
     assert len((report / "results.jsonl").read_text().splitlines()) == len(expected)
+
+
+def test_scratch_tmpfs_never_hides_the_environment():
+    """An environment under /tmp (a clone in /tmp, say) is bound after the scratch tmpfs."""
+    args = sandbox.bwrap_args(1)
+    scratch = args.index(sandbox.SCRATCH, args.index("--tmpfs"))
+    binds = [i for i, a in enumerate(args) if a == "--ro-bind" and args[i + 2] == sandbox.RUNNER]
+    assert binds and scratch < binds[0]
+
+
+def test_unsandboxed_runner_has_a_shell_between_it_and_the_grader():
+    cmd, isolated = sandbox.command(isolate=False, memory_mb=None, cpu_s=1, tmpfs_mb=1, fd=3)
+    assert not isolated and cmd[cmd.index("/bin/sh") : cmd.index("/bin/sh") + 3] == [
+        "/bin/sh",
+        "-c",
+        '"$@"; exit $?',
+    ]
 
 
 def test_without_bwrap_grading_warns_once_and_never_silently(monkeypatch):

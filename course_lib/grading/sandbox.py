@@ -127,14 +127,16 @@ def bwrap_args(tmpfs_mb: int) -> list[str]:
         "--die-with-parent",
         "--clearenv", *env,
         *_system_binds(),
-        *_python_binds(),
-        "--ro-bind", str(Path(runner.__file__).resolve()), RUNNER,
-        "--ro-bind", str(shim_dir()), SHIM,
         "--proc", "/proc",
         "--dev", "/dev",
         *_devices(),
+        # The scratch folders first: an environment or shim that lives under /tmp is bound on
+        # top of them afterwards, instead of being hidden by them.
         "--size", size, "--tmpfs", SCRATCH,
         "--size", size, "--tmpfs", "/dev/shm",
+        *_python_binds(),
+        "--ro-bind", str(Path(runner.__file__).resolve()), RUNNER,
+        "--ro-bind", str(shim_dir()), SHIM,
         "--chdir", SCRATCH,
     ]  # fmt: skip
 
@@ -223,4 +225,7 @@ def command(*, isolate: bool | None, memory_mb, cpu_s: int, tmpfs_mb: int, fd: i
     if isolate is None:
         warn_unisolated()
     local = [*child_python(), str(Path(runner.__file__).resolve()), str(fd)]
-    return [*limits(memory_mb, cpu_s), *local], False
+    # A shell stays between the grader and the runner, so that a submission that kills its
+    # parent ends its own run, not the grader. (Without the sandbox nothing else is defended.)
+    buffer = ["/bin/sh", "-c", '"$@"; exit $?', "sh"]
+    return [*limits(memory_mb, cpu_s), *buffer, *local], False
