@@ -278,6 +278,9 @@ def render(data: dict) -> str:
     lines += [
         "## Runs",
         "",
+        "Seconds are each run's wall-clock time as it ran, sharing the cores with the sweep's "
+        "other runs, so they are longer than a notebook alone (`make timings` measures that).",
+        "",
         "| notebook | runs passed | slowest run (s) | median run (s) |",
         "|---|---:|---:|---:|",
     ]
