@@ -153,3 +153,10 @@ def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(tmp_path, mon
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("COURSE_SEED", "1")
     assert not book.is_fresh(nb_path)
+    # The build (no thread setting of its own) takes any copy of the default draw.
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.delenv("COURSE_SEED")
+    assert book.is_fresh(nb_path, for_book=True)
+    monkeypatch.setenv("COURSE_SEED", "1")
+    book.write_executed(nb_path, {0: []})
+    assert not book.is_fresh(nb_path, for_book=True)
