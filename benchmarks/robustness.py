@@ -304,6 +304,22 @@ def render(data: dict) -> str:
             (r.get("threads_seen") or 1) > 1 and r.get("threads_end") == 1 for r in entry["runs"]
         )
     )
+    capped = sorted(
+        {
+            (r["threads"], r["threads_seen"])
+            for e in data["notebooks"].values()
+            for r in e["runs"]
+            if r.get("threads_seen") and r["threads_seen"] < r["threads"]
+        }
+    )
+    for asked, seen in capped:
+        lines += [
+            "",
+            f"**Runs with `OMP_NUM_THREADS={asked}` computed with {seen} torch threads**: torch "
+            "caps its threads at the cores of this machine, so they repeat the "
+            f"{seen}-thread order of operations (only libraries that do not cap, such as "
+            "numpy's BLAS, may differ). A machine with more cores runs them as asked.",
+        ]
     if pinned:
         lines += [
             "",

@@ -38,7 +38,9 @@ def test_every_notebook_passed_every_run_of_the_current_code(data, rel):
     assert not [c for c in grid if c not in runs], f"{rel}: runs missing from the sweep"
     failed = {c: runs[c]["error"] for c in grid if not runs[c]["passed"]}
     assert not failed, f"{rel} failed in the sweep: {failed}"
-    assert all(runs[(s, t)]["threads_seen"] == t for s, t in grid)
+    # torch caps its threads at the cores: a 4-thread run on 2 cores computes with 2.
+    cores = data["machine"]["cores"]
+    assert all(runs[(s, t)]["threads_seen"] == min(t, cores) for s, t in grid)
 
 
 def test_the_sweep_covers_every_seed_and_thread_count(data):
