@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from course_lib import book
 
@@ -30,19 +31,25 @@ def test_hash_changes_with_course_lib(tmp_path, monkeypatch):
     assert book.source_hash(nb_path) != before
 
 
-def test_executed_copy_is_fresh_until_its_source_changes(tmp_path, monkeypatch):
+@pytest.fixture
+def demo_book(tmp_path, monkeypatch):
+    """A project root in tmp_path with an empty course_lib; returns the path of a notebook."""
     monkeypatch.setattr(book, "ROOT", tmp_path)
     monkeypatch.setattr(book, "EXECUTED_DIR", tmp_path / "_build" / "executed")
     (tmp_path / "course_lib").mkdir()
-    nb_path = tmp_path / "notebooks" / "demo.ipynb"
-    nb_path.parent.mkdir()
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path / "notebooks" / "demo.ipynb"
+
+
+def test_executed_copy_is_fresh_until_its_source_changes(demo_book):
+    nb_path = demo_book
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")]), nb_path)
     assert not book.is_fresh(nb_path)
     outputs = {0: [nbformat.v4.new_output("stream", name="stdout", text="1\n")]}
     target = book.write_executed(nb_path, outputs)
     assert book.is_fresh(nb_path)
     assert nbformat.read(target, as_version=4).cells[0].outputs[0].text == "1\n"
-    (tmp_path / "course_lib" / "new.py").write_text("# a library change\n")
+    (book.ROOT / "course_lib" / "new.py").write_text("# a library change\n")
     assert not book.is_fresh(nb_path)
 
 
@@ -137,12 +144,8 @@ def test_site_copy_gives_every_figure_alt_text():
     assert "mystnb" not in text_only.metadata
 
 
-def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(tmp_path, monkeypatch):
-    monkeypatch.setattr(book, "ROOT", tmp_path)
-    monkeypatch.setattr(book, "EXECUTED_DIR", tmp_path / "_build" / "executed")
-    (tmp_path / "course_lib").mkdir()
-    nb_path = tmp_path / "notebooks" / "demo.ipynb"
-    nb_path.parent.mkdir()
+def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(demo_book, monkeypatch):
+    nb_path = demo_book
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
     monkeypatch.setenv("COURSE_SEED", "0")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
