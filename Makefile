@@ -50,11 +50,11 @@ install: $(STAMP)
 # Executes only the notebooks whose source or course_lib changed since their last run.
 book: $(STAMP)
 	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh notebooks
-	$(BIN)/python -m course_lib.book build
+	$(BIN)/python -m booktools.book build
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib tests benchmarks conftest.py book/_ext
-	$(BIN)/ruff format --check course_lib tests benchmarks conftest.py book/_ext
+	$(BIN)/ruff check course_lib booktools tests benchmarks conftest.py book/_ext
+	$(BIN)/ruff format --check course_lib booktools tests benchmarks conftest.py book/_ext
 
 # One pytest run executes the unit tests, every chapter notebook (saving its outputs for the
 # book; a notebook whose passing run `make book` already saved, same code and settings, is not
@@ -68,8 +68,8 @@ test: lint browser sandbox
 		--junitxml=_build/junit.xml tests notebooks
 	$(NB_ENV2) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) --no-executed-copy \
 		--junitxml=_build/junit-seed1.xml notebooks
-	$(BIN)/python -m course_lib.book build
-	$(OFFLINE) $(BIN)/python -m course_lib.book check
+	$(BIN)/python -m booktools.book build
+	$(OFFLINE) $(BIN)/python -m booktools.book check
 	@$(BIN)/python -c "import xml.etree.ElementTree as E; \
 	s = [E.parse(f).getroot().find('testsuite') for f in ('_build/junit.xml', '_build/junit-seed1.xml')]; \
 	t, f, e, k = (sum(int(x.get(a)) for x in s) for a in ('tests', 'failures', 'errors', 'skipped')); \

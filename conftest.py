@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.book import ROOT, is_fresh, write_executed
+from booktools.book import ROOT, is_fresh, write_executed
 
 _RUNS: dict = {}  # notebook path -> {"cells": {cell_num: outputs}, "failed": bool}
 

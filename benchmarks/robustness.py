@@ -38,9 +38,12 @@ REPORT = ROOT / "benchmarks" / "robustness.md"
 LOCK = Path(tempfile.gettempdir()) / "course-lib-robustness.lock"
 SEEDS = (0, 1, 2, 3, 4)
 THREADS = (1, 2, 4)
-# Run before the notebook's own cells: the threads the kernel starts with (some notebooks then
-# pin torch to one thread for their small models; numpy's BLAS keeps the environment's count).
-START = """import torch as _t
+# Run before the notebook's own cells: torch takes the run's thread count even where it exceeds
+# the cores (by default torch caps it at the cores, so a 4-thread run on 2 cores would repeat
+# the 2-thread order of operations), and prints what it starts with. Some notebooks then pin
+# torch to one thread for their small models; numpy's BLAS keeps the environment's count.
+START = """import os as _o, torch as _t
+_t.set_num_threads(int(_o.environ["OMP_NUM_THREADS"]))
 print(f"ROBUSTNESS_THREADS={_t.get_num_threads()}")"""
 # Run after them: which course_lib files the kernel used.
 PROBE = """import json as _j, sys as _s, torch as _t
@@ -62,11 +65,19 @@ def notebook_list() -> list:
 
 
 def source_hash(notebook: Path, modules, notebook_bytes: bytes | None = None) -> str:
-    """sha256 over the notebook file (or the bytes it had when run) and the course_lib files
-    (repo-relative) it loaded."""
+    """sha256 over what can move a result: the code cells of the notebook file (or of the bytes
+    it had when run), in order, and the course_lib files (repo-relative) it loaded.
+
+    Prose and cell metadata are left out, so mending a sentence does not call for an hour of
+    sweep; any change to code does."""
     if notebook_bytes is None:
         notebook_bytes = (ROOT / notebook).read_bytes()
-    h = hashlib.sha256(notebook_bytes)
+    h = hashlib.sha256()
+    for cell in json.loads(notebook_bytes)["cells"]:
+        if cell["cell_type"] == "code":
+            source = cell["source"]
+            h.update(("".join(source) if isinstance(source, list) else source).encode())
+            h.update(b"\0")
     for rel in sorted(modules):
         path = ROOT / rel
         h.update(rel.encode())
@@ -304,22 +315,6 @@ def render(data: dict) -> str:
             (r.get("threads_seen") or 1) > 1 and r.get("threads_end") == 1 for r in entry["runs"]
         )
     )
-    capped = sorted(
-        {
-            (r["threads"], r["threads_seen"])
-            for e in data["notebooks"].values()
-            for r in e["runs"]
-            if r.get("threads_seen") and r["threads_seen"] < r["threads"]
-        }
-    )
-    for asked, seen in capped:
-        lines += [
-            "",
-            f"**Runs with `OMP_NUM_THREADS={asked}` computed with {seen} torch threads**: torch "
-            "caps its threads at the cores of this machine, so they repeat the "
-            f"{seen}-thread order of operations (only libraries that do not cap, such as "
-            "numpy's BLAS, may differ). A machine with more cores runs them as asked.",
-        ]
     if pinned:
         lines += [
             "",

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib import book
+from booktools import book
 
 
 def test_hash_changes_with_the_notebook(tmp_path, monkeypatch):
@@ -75,7 +75,7 @@ def test_clean_outputs_merges_streams_and_drops_widget_views():
 def test_site_copy_serves_bertviz_scripts_from_the_book(tmp_path, monkeypatch):
     import bertviz
 
-    from course_lib.book import CDN_COPIES
+    from booktools.book import CDN_COPIES
 
     sources = "".join(
         p.read_text()

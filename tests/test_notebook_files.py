@@ -55,5 +55,5 @@ def test_every_solution_has_exercise_and_is_never_in_the_book():
 
 @pytest.mark.parametrize("md", sorted((ROOT / "notebooks").glob("*.md")), ids=lambda p: p.name)
 def test_chapter_states_its_prerequisites(md):
-    # The book appends the measured run time to this paragraph (course_lib.book.add_run_time).
+    # The book appends the measured run time to this paragraph (booktools.book.add_run_time).
     assert "**Builds on:**" in md.read_text(), f"{md.name} needs a '**Builds on:**' paragraph"

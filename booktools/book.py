@@ -1,6 +1,6 @@
 """Building the book from the notebooks that the test run executed.
 
-``python -m course_lib.book build`` assembles ``_build/site-src`` (the Jupyter Book config, the
+``python -m booktools.book build`` assembles ``_build/site-src`` (the Jupyter Book config, the
 ``book/`` pages and the *executed* notebooks) and runs Jupyter Book on it with warnings as
 errors. Executed notebooks come from ``_build/executed``, written by the nbval run
 (``conftest.py``); each records a hash of its source and of ``course_lib``, so an executed
@@ -33,16 +33,10 @@ CDN_COPIES = {
 }
 
 
-# Build and check tooling that no notebook imports: changing it cannot change an output.
-NOT_HASHED = ("book.py", "browser.py")
-
-
 def source_hash(notebook: Path) -> str:
     """sha256 over the notebook file and every course_lib source file a notebook may use."""
     h = hashlib.sha256(Path(notebook).read_bytes())
     for path in sorted((ROOT / "course_lib").rglob("*.py")):
-        if path.parent.name == "course_lib" and path.name in NOT_HASHED:
-            continue
         h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -316,7 +310,7 @@ def check() -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.book")
+    parser = argparse.ArgumentParser(prog="python -m booktools.book")
     parser.add_argument(
         "command",
         choices=["stage", "build", "check"],
