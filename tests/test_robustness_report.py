@@ -137,7 +137,7 @@ def test_runs_recorded_at_once_are_all_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(robustness, "REPORT", tmp_path / "robustness.md")
     names = [f"nb{i}.ipynb" for i in range(4)]
     for name in names:
-        (tmp_path / name).write_text(name)
+        (tmp_path / name).write_text(notebook_json(f"name = {name!r}"))
 
     def record(name, seed):
         result = {"passed": True, "error": None, "seconds": 1.0, "claims": [], "modules": [name]}
