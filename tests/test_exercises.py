@@ -15,7 +15,7 @@ import pytest
 from course_lib.grading import CheckFailed, case, check
 from course_lib.grading.__main__ import main as grading_cli
 from course_lib.grading.grade import grade_one
-from course_lib.grading.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, is_test_cell
+from course_lib.grading.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, is_manual_cell, is_test_cell
 from course_lib.grading.release import MarkerError, release, student_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,17 +33,24 @@ def test_solution_full_marks_exercise_zero(solution):
 
     solved = grade_one(solution, source_dir=ROOT / "solutions")
     assert solved.error is None, solved.error
-    assert len(solved.questions) >= 3, "each chapter needs at least three graded questions"
-    lost = [(q.grade_id, q.error) for q in solved.questions if q.points < q.max_points]
+    auto = [q for q in solved.questions if not q.manual]
+    assert len(auto) >= 4, "each chapter needs at least four auto-graded questions"
+    lost = [(q.grade_id, q.error) for q in auto if q.points < q.max_points]
     assert not lost, f"the solution loses points: {lost}"
     assert solved.score == solved.max_score > 0
+    # written answers are never scored by the grader, not even the model answer
+    hand = [q for q in solved.questions if q.manual]
+    assert hand and all(q.points == 0 and q.error is None for q in hand)
+    assert solved.manual_points == sum(q.max_points for q in hand) > 0
 
     untouched = grade_one(exercise, source_dir=ROOT / "solutions")
     assert untouched.error is None, untouched.error
     assert untouched.score == 0 and untouched.max_score == solved.max_score
-    assert all("NotImplementedError" in (q.error or "") for q in untouched.questions), [
-        (q.grade_id, q.error) for q in untouched.questions
-    ]
+    assert untouched.manual_points == solved.manual_points
+    assert all(
+        "NotImplementedError" in (q.error or "") for q in untouched.questions if not q.manual
+    ), [(q.grade_id, q.error) for q in untouched.questions]
+    assert all(q.error == "the answer cell is blank" for q in untouched.questions if q.manual)
 
     assert {p: _digest(p) for p in before} == before, "grading modified a notebook"
 
@@ -184,7 +191,7 @@ def test_test_cells_have_points():
     for solution in SOLUTIONS:
         nb = nbformat.read(solution, as_version=4)
         for cell in nb.cells:
-            if is_test_cell(cell):
+            if is_test_cell(cell) or is_manual_cell(cell):
                 assert cell.metadata["nbgrader"]["points"] > 0, solution.name
 
 
@@ -196,8 +203,10 @@ def test_visible_only_is_feedback_on_the_students_own_notebook(tmp_path, capsys)
         grading_cli(["grade", "--visible-only", str(ROOT / "exercises" / "02_perceptron.ipynb")])
         == 0
     )
-    assert "0 / 10 points on the visible checks" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 / 12 points on the visible checks" in out
+    assert "3 points of written answers are to be graded by hand" in out
     assert grading_cli(["grade", "--visible-only", str(solved)]) == 0
     out = capsys.readouterr().out
-    assert "10 / 10 points on the visible checks" in out and "not your grade" in out
+    assert "12 / 12 points on the visible checks" in out and "not your grade" in out
     assert solved.read_bytes() == before

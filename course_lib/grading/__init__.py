@@ -1,5 +1,5 @@
 """Exercises and grading: ``check`` for students, ``release`` and ``grade`` for instructors."""
 
-from .checks import CheckFailed, case, check
+from .checks import CheckFailed, case, check, check_answer
 
-__all__ = ["CheckFailed", "case", "check"]
+__all__ = ["CheckFailed", "case", "check", "check_answer"]

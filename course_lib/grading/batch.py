@@ -24,6 +24,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .grade import (
+    BY_HAND,
     AssignmentError,
     Result,
     assignment_name,
@@ -156,31 +157,46 @@ def _histogram_png(values, maximum, title) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _score_row(r, questions) -> str:
+    """One submission's row of the score table; a written answer shows as 'by hand'."""
+    esc = html.escape
+    by_id = {q.grade_id: q for q in r.questions}
+    cells = []
+    for qid in questions:
+        q = by_id.get(qid)
+        if q is None:
+            cells.append("<td>-</td>")
+        elif q.manual:
+            note = esc(q.error or BY_HAND)
+            cells.append(f"<td title='{note}'><i>by hand</i> ({q.max_points:g})</td>")
+        else:
+            cells.append(f"<td title='{esc(q.error or '')}'>{q.points:g}</td>")
+    problem = f"<br><small>{esc(r.error)}</small>" if r.error else ""
+    return (
+        f"<tr><td>{esc(r.submission)}{problem}</td>{''.join(cells)}"
+        f"<td><b>{esc(r.total_line())}</b></td></tr>"
+    )
+
+
 def html_report(results) -> str:
     """A self-contained HTML page: scores table, distributions, reasons for lost points."""
-    questions = []
+    questions, by_hand = [], set()
     for r in results:
         for q in r.questions:
             if q.grade_id not in questions:
                 questions.append(q.grade_id)
+            if q.manual:
+                by_hand.add(q.grade_id)
     esc = html.escape
-    head = "".join(f"<th>{esc(q)}</th>" for q in questions)
-    rows = []
-    for r in results:
-        by_id = {q.grade_id: q for q in r.questions}
-        cells = "".join(
-            f"<td title='{esc(by_id[q].error or '')}'>{by_id[q].points:g}</td>"
-            if q in by_id
-            else "<td>-</td>"
-            for q in questions
-        )
-        problem = f"<br><small>{esc(r.error)}</small>" if r.error else ""
-        rows.append(
-            f"<tr><td>{esc(r.submission)}{problem}</td>{cells}"
-            f"<td><b>{r.score:g} / {r.max_score:g}</b></td></tr>"
-        )
+    head = "".join(
+        f"<th>{esc(q)}{'<br><small>by hand</small>' if q in by_hand else ''}</th>"
+        for q in questions
+    )
+    rows = [_score_row(r, questions) for r in results]
     plots = []
     for qid in questions:
+        if qid in by_hand:  # no points yet: a histogram of zeros would mislead
+            continue
         points = [q.points for r in results for q in r.questions if q.grade_id == qid]
         maximum = max(
             (q.max_points for r in results for q in r.questions if q.grade_id == qid), default=1
@@ -194,15 +210,24 @@ def html_report(results) -> str:
         f"<li>{esc(r.submission)}: {esc(q.grade_id)}: {esc(q.error or 'no reason recorded')}</li>"
         for r in results
         for q in r.questions
-        if q.points < q.max_points
+        if q.points < q.max_points and not q.manual
     )
     whole = "".join(f"<li>{esc(r.submission)}: {esc(r.error)}</li>" for r in results if r.error)
     mean = sum(totals) / len(totals) if totals else 0.0
+    hand = max((r.manual_points for r in results), default=0)
+    auto = max((r.max_score for r in results), default=0)
+    split = (
+        f" Auto-graded points: {auto:g} per submission; {hand:g} more points are"
+        f" {esc(BY_HAND)} (written answers: grade them in nbgrader's formgrader; they are not"
+        " in these totals)."
+        if hand
+        else ""
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Grading report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:center}} td:first-child{{text-align:left}}</style>
 </head><body><h1>Grading report</h1>
-<p>{len(results)} submissions; mean total {mean:.2f}.</p>
+<p>{len(results)} submissions; mean auto-graded total {mean:.2f}.{split}</p>
 <h2>Scores</h2><table><tr><th>submission</th>{head}<th>total</th></tr>{"".join(rows)}</table>
 <h2>Score distributions</h2>{"".join(plots)}
 <h2>Problems with whole submissions</h2><ul>{whole or "<li>none</li>"}</ul>

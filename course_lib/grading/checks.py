@@ -7,6 +7,7 @@ wrong, never what the right answer is. The cases of question ``topic.name`` live
 """
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -100,3 +101,35 @@ def pristine_check():
     sys.modules.pop(__name__, None)
     fresh = importlib.import_module(__name__)
     return fresh.check
+
+
+def as_sent(value) -> dict:
+    """``value`` as the grader receives it from the sandbox: {"value": plain} or {"error"}."""
+    import json
+
+    from . import judge, runner
+
+    try:
+        return judge.outcome(json.loads(json.dumps({"value": runner.encode(value)})))
+    except runner.Unsupported as err:
+        return {"error": runner.error_of(err)}
+
+
+def check_answer(value) -> None:
+    """The visible check of an analysis question: is the answer a number the grader can read?
+
+    It says nothing about whether the number is right: that is decided when the notebook is
+    graded. Raises ``CheckFailed`` with the reason when the grader would refuse the value.
+    """
+    got = as_sent(value)
+    number = got.get("value")
+    if "error" in got:
+        reason = f"not plain data: {got['error'][1]}"
+    elif type(number) not in (int, float):
+        reason = f"got {type(value).__name__}, not a number"
+    elif not math.isfinite(number):
+        reason = f"{number!r} is not a finite number"
+    else:
+        print(f"answer recorded: {number!r} (it is marked when the notebook is graded)")
+        return
+    raise CheckFailed(f"the answer must be a plain int or float: {reason}")

@@ -24,22 +24,44 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import judge, runner, sandbox, specs
-from .notebooks import STUB, grade_info, is_solution_cell, is_test_cell, read_notebook
+from .notebooks import (
+    ANSWER_STUB,
+    STUB,
+    grade_info,
+    is_manual_cell,
+    is_solution_cell,
+    is_test_cell,
+    read_notebook,
+)
 from .release import student_version
 
-VERSION = "judge-1"  # part of the resume file's key: results of another grader are not reused
+VERSION = "judge-2"  # part of the resume file's key: results of another grader are not reused
 NAME = re.compile(r"[A-Za-z0-9_-]+")
 OUTPUT_CAP = 64 * 1024  # bytes of the child's stdout/stderr kept for diagnostics
 TMPFS_MB = 64
 MAX_PROCESSES = 64
 
 
+BY_HAND = "to be graded by hand"
+
+
 @dataclass
 class QuestionResult:
+    """One question's result. A ``manual`` question (a written answer that the instructor
+    grades in nbgrader's formgrader) has no points yet: they count neither as earned nor as
+    lost, and ``error`` may hold a note for the grader (a blank answer cell, say)."""
+
     grade_id: str
     points: float
     max_points: float
     error: str | None = None
+    manual: bool = False
+
+    def summary(self) -> str:
+        """``3 / 3``, or ``to be graded by hand (3 points)``."""
+        if self.manual:
+            return f"{BY_HAND} ({self.max_points:g} points)"
+        return f"{self.points:g} / {self.max_points:g}"
 
 
 @dataclass
@@ -51,14 +73,35 @@ class Result:
 
     @property
     def score(self) -> float:
-        return sum(q.points for q in self.questions)
+        """The auto-graded points earned."""
+        return sum(q.points for q in self.questions if not q.manual)
 
     @property
     def max_score(self) -> float:
-        return sum(q.max_points for q in self.questions)
+        """The auto-graded points there are."""
+        return sum(q.max_points for q in self.questions if not q.manual)
+
+    @property
+    def manual_points(self) -> float:
+        """The points of the written answers, which the instructor grades by hand."""
+        return sum(q.max_points for q in self.questions if q.manual)
+
+    def total_line(self) -> str:
+        """``auto-graded 7 of 10; 3 points to be graded by hand`` (or just ``7 / 10``)."""
+        if not self.manual_points:
+            return f"{self.score:g} / {self.max_score:g}"
+        return (
+            f"auto-graded {self.score:g} of {self.max_score:g}; "
+            f"{self.manual_points:g} points {BY_HAND}"
+        )
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "score": self.score, "max_score": self.max_score}
+        return {
+            **asdict(self),
+            "score": self.score,
+            "max_score": self.max_score,
+            "manual_points": self.manual_points,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Result":
@@ -106,6 +149,8 @@ class Prepared:
     cells: list  # the released notebook's code cells, answer cells as (grade_id, stub)
     questions: list  # (grade_id, points, spec or None, calls, expected outcomes)
     digest: str  # identifies the solution and its specs, for the resume file
+    manual: list = field(default_factory=list)  # (grade_id, points): graded by hand
+    order: list = field(default_factory=list)  # every grade_id, in the notebook's order
 
 
 def _encode_arg(value):
@@ -126,6 +171,7 @@ def _request(call) -> dict:
         "kwargs": _encode_arg(call.kwargs),
         "probe": call.probe,
         "report_args": call.report_args,
+        "read": call.read,
     }
 
 
@@ -188,7 +234,19 @@ def prepare(source_file: Path, secret: int) -> Prepared:
                 expected = _expected(namespace, requests)
                 digest.update(json.dumps([gid, requests]).encode())
             questions.append((gid, points, spec, calls, expected))
-        prepared = Prepared(source_file.stem, _released_cells(solution), questions, "")
+        manual = [
+            (grade_info(c)["grade_id"], float(grade_info(c).get("points", 0)))
+            for c in solution.cells
+            if is_manual_cell(c)
+        ]
+        order = [
+            grade_info(c)["grade_id"]
+            for c in solution.cells
+            if is_test_cell(c) or is_manual_cell(c)
+        ]
+        prepared = Prepared(
+            source_file.stem, _released_cells(solution), questions, "", manual, order
+        )
         prepared.digest = f"{VERSION}:{digest.hexdigest()}"
         _PREPARED[key] = prepared
         return prepared
@@ -280,6 +338,36 @@ def _zero(prepared: Prepared, reason: str) -> list:
     return [QuestionResult(gid, 0.0, points, reason) for gid, points, *_ in prepared.questions]
 
 
+def _blank(source: str) -> bool:
+    text = source.strip()
+    return text in ("", ANSWER_STUB, STUB)
+
+
+def with_manual(prepared: Prepared, results: list, submission=None) -> list:
+    """``results`` and the manually graded questions, in the notebook's order.
+
+    A written answer is never scored here: it is reported as to be graded by hand, with a
+    note when its cell is blank or missing (``submission`` None: the notebook is unreadable).
+    """
+    answers = {}
+    for cell in submission.cells if submission is not None else []:
+        if is_manual_cell(cell):
+            answers.setdefault(grade_info(cell).get("grade_id"), cell.source)
+    manual = []
+    for gid, points in prepared.manual:
+        source = answers.get(gid)
+        note = (
+            "the answer cell is missing"
+            if source is None
+            else "the answer cell is blank"
+            if _blank(source)
+            else None
+        )
+        manual.append(QuestionResult(gid, 0.0, points, note, manual=True))
+    position = {gid: i for i, gid in enumerate(prepared.order)}
+    return sorted(results + manual, key=lambda q: position.get(q.grade_id, len(position)))
+
+
 def _cell_note(cell_errors) -> str:
     for e in cell_errors or []:
         if e is not None:
@@ -349,7 +437,7 @@ def grade_one(
     if note is None and claimed != name:
         note = f"this notebook claims assignment {claimed[:80]!r}, not {name!r}"
     if note is not None:
-        return Result(str(path), name, _zero(prepared, note), note)
+        return Result(str(path), name, with_manual(prepared, _zero(prepared, note)), note)
     request = {
         "site": [sandbox.SHIM if sandbox_isolated(isolate) else str(sandbox.shim_dir())]
         + sandbox.site_paths(),
@@ -361,11 +449,14 @@ def grade_one(
     )
     try:
         report = judge.parse_report(raw, len(request["cells"]), len(request["calls"]))
-        return Result(str(path), name, score(prepared, report))
+        results = score(prepared, report)
     except judge.BadReport as err:
         why = stopped or _last_line(stderr) or str(err)
         reason = f"no valid result from the submission: {why}"
-        return Result(str(path), name, _zero(prepared, reason), reason)
+        return Result(
+            str(path), name, with_manual(prepared, _zero(prepared, reason), submission), reason
+        )
+    return Result(str(path), name, with_manual(prepared, results, submission))
 
 
 def sandbox_isolated(isolate) -> bool:
@@ -386,8 +477,8 @@ def format_table(results) -> str:
             lines.append(f"  problem: {r.error}")
         for q in r.questions:
             note = f"  ({q.error})" if q.error else ""
-            lines.append(f"  {q.grade_id:<32} {q.points:>5g} / {q.max_points:<5g}{note}")
-        lines.append(f"  {'total':<32} {r.score:>5g} / {r.max_score:<5g}")
+            lines.append(f"  {q.grade_id:<40} {q.summary()}{note}")
+        lines.append(f"  {'total':<40} {r.total_line()}")
     return "\n".join(lines)
 
 
@@ -403,11 +494,18 @@ def csv_cell(value) -> str:
 def write_csv(results, path) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", "assignment", "question", "points", "max_points", "error"])
+        writer.writerow(
+            ["submission", "assignment", "question", "points", "max_points", "error", "graded"]
+        )
         for r in results:
-            rows = [[q.grade_id, q.points, q.max_points, q.error or ""] for q in r.questions]
+            rows = [
+                [q.grade_id, "", q.max_points, q.error or "", BY_HAND]
+                if q.manual
+                else [q.grade_id, q.points, q.max_points, q.error or "", "auto"]
+                for q in r.questions
+            ]
             if r.error:
-                rows.append(["", "", "", r.error])
+                rows.append(["", "", "", r.error, ""])
             for row in rows:
                 writer.writerow([csv_cell(v) for v in [r.submission, r.assignment, *row]])
 

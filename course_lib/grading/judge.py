@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
+MAX_INT_BITS = 1023  # as in runner: a larger int has no float to compare
 
 
 class BadReport(ValueError):
@@ -32,7 +33,10 @@ def _array(dtype: str, shape, flat) -> np.ndarray:
     values = [_float(v) if isinstance(v, dict) else v for v in flat]
     if not all(type(v) in (int, float, bool) for v in values):
         raise BadReport("an array element that is not a number")
-    return np.array(values, dtype=_ARRAY_KINDS[kind]).reshape(shape)
+    try:
+        return np.array(values, dtype=_ARRAY_KINDS[kind]).reshape(shape)
+    except (OverflowError, ValueError):
+        raise BadReport("an array element out of its type's range") from None
 
 
 def _float(data) -> float:
@@ -46,6 +50,8 @@ def plain(data, depth=0):
     """A value of the report as plain Python data (tuples as lists, arrays as numpy)."""
     if depth > 40:
         raise BadReport("value nested too deeply")
+    if type(data) is int and data.bit_length() > MAX_INT_BITS:
+        raise BadReport("an integer too large to compare")
     if data is None or type(data) in (bool, int, float, str):
         return data
     if type(data) is list:

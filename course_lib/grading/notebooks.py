@@ -44,6 +44,17 @@ def is_solution_cell(cell) -> bool:
     return bool(grade_info(cell).get("solution"))
 
 
+def is_manual_cell(cell) -> bool:
+    """A manually graded answer (nbgrader: solution and grade) or task: graded by hand."""
+    info = grade_info(cell)
+    return bool(info.get("task") or (info.get("grade") and info.get("solution")))
+
+
+def manual_cells(nb) -> dict:
+    """Map grade_id -> cell for every cell that an instructor grades by hand."""
+    return {grade_info(c)["grade_id"]: c for c in nb.cells if is_manual_cell(c)}
+
+
 def test_cells(nb) -> dict:
     """Map grade_id -> cell for every graded test cell of ``nb``."""
     return {grade_info(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}

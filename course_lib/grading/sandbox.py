@@ -48,8 +48,9 @@ ENV = {
 SHIM_FILES = {
     "course_lib/__init__.py": '"""Only a stand-in: the course library is not available here."""\n',
     "course_lib/grading/__init__.py": (
-        '"""A stand-in: while grading, check() does nothing and the checks are not here."""\n\n\n'
-        "def check(*args, **kwargs):\n    return None\n"
+        '"""A stand-in: while grading, the checks do nothing (and are not here)."""\n\n\n'
+        "def check(*args, **kwargs):\n    return None\n\n\n"
+        "def check_answer(*args, **kwargs):\n    return None\n"
     ),
 }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbclient
 
-from .notebooks import grade_info, is_test_cell, read_notebook
+from .notebooks import grade_info, is_manual_cell, is_test_cell, read_notebook
 
 
 def _error_of(cell) -> str | None:
@@ -36,12 +36,24 @@ def self_check(path, *, timeout: int = 600) -> list[dict]:
     client.execute()
     rows = []
     for cell in nb.cells:
-        if is_test_cell(cell):
+        if is_manual_cell(cell):
+            info = grade_info(cell)
+            rows.append(
+                {
+                    "grade_id": info.get("grade_id"),
+                    "points": float(info.get("points", 0)),
+                    "manual": True,
+                    "passed": None,
+                    "error": None,
+                }
+            )
+        elif is_test_cell(cell):
             info, error = grade_info(cell), _error_of(cell)
             rows.append(
                 {
                     "grade_id": info.get("grade_id"),
                     "points": float(info.get("points", 0)),
+                    "manual": False,
                     "passed": error is None and cell.get("execution_count") is not None,
                     "error": error,
                 }
@@ -50,11 +62,18 @@ def self_check(path, *, timeout: int = 600) -> list[dict]:
 
 
 def format_self_check(path, rows) -> str:
-    got = sum(r["points"] for r in rows if r["passed"])
-    total = sum(r["points"] for r in rows)
+    auto = [r for r in rows if not r.get("manual")]
+    got = sum(r["points"] for r in auto if r["passed"])
+    total = sum(r["points"] for r in auto)
+    by_hand = sum(r["points"] for r in rows if r.get("manual"))
     lines = [f"{Path(path).name}: visible checks (feedback only, not your grade)"]
     for r in rows:
+        if r.get("manual"):
+            lines.append(f"  ----  {r['grade_id']:<24} {r['points']:g} pt  to be graded by hand")
+            continue
         mark = "pass" if r["passed"] else "FAIL"
         lines.append(f"  {mark}  {r['grade_id']:<24} {r['points']:g} pt  {r['error'] or ''}")
     lines.append(f"  {got:g} / {total:g} points on the visible checks")
+    if by_hand:
+        lines.append(f"  {by_hand:g} points of written answers are to be graded by hand")
     return "\n".join(lines)

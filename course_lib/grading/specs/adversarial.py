@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, Make, question
+from . import Call, Make, answer, question
 from ._inputs import randint, randn, uniform
 
 
@@ -43,3 +43,7 @@ def _pgd_step(g):
         Call("pgd_step", (model, x.clone(), x, y, 0.1, 0.04), atol=1e-6),
         Call("pgd_step", (model, x_adv, x, y, 0.1, 0.04), atol=1e-6),
     ]
+
+
+# The analysis question of 08_adversarial (its derivation is in the solution notebook).
+answer("adversarial-linear-budget-answer-tests", "answer_q4", 2.0 / (784 * 0.05), rtol=0.001)

@@ -1,6 +1,6 @@
 """Specs of 13_attention_transformers."""
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn, uniform
 
 
@@ -28,3 +28,7 @@ def _pe(g):
         Call("positional_encoding", (T, d), atol=1e-5)
         for T, d in ((50, 16), (7, 2), (integer(g, 1, 40), 2 * integer(g, 1, 32)))
     ]
+
+
+# The analysis question of 13_attention_transformers (its derivation is in the solution notebook).
+answer("attention-mha-params-answer-tests", "answer_q5", 4 * (256 * 256 + 256))

@@ -1,6 +1,6 @@
 """Specs of 09_autoencoders."""
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn
 
 
@@ -22,3 +22,7 @@ def _tconv_size(g):
         args = (integer(g, 1, 12), integer(g, 1, 8), s, integer(g, 0, 4), integer(g, 0, s))
         calls.append(Call("tconv_size", args))
     return calls
+
+
+# The analysis question of 09_autoencoders (its derivation is in the solution notebook).
+answer("autoencoders-linear-ae-error-answer-tests", "answer_q4", 1.5, rtol=0.001)

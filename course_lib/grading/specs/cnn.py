@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn
 
 F64 = torch.float64
@@ -41,3 +41,7 @@ def _max_pool(g):
     ]
     negative = -torch.rand(1, 1, 4, 4, generator=g)  # a zero-initialised max is wrong
     return [*calls, Call("max_pool", (negative, 2), rtol=0, atol=0)]
+
+
+# The analysis question of 06_cnn (its derivation is in the solution notebook).
+answer("cnn-receptive-depth-answer-tests", "answer_q4", 6)

@@ -1,6 +1,6 @@
 """Specs of 11_embeddings_lm."""
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randint, randn, uniform
 
 
@@ -27,3 +27,7 @@ def _pairs(g):
 def _nearest(g):
     E = randn(g, 40, 6) * uniform(g, 40, 1) * 10
     return [Call("nearest", (E, integer(g, 0, 40), 5)), Call("nearest", (E, 0, 39))]
+
+
+# The analysis question of 11_embeddings_lm (its derivation is in the solution notebook).
+answer("embeddings_lm-perplexity-answer-tests", "answer_q4", 2 ** (7 / 4), rtol=0.001)

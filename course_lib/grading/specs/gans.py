@@ -1,8 +1,10 @@
 """Specs of 10_gans."""
 
+import math
+
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import randn, uniform
 
 
@@ -19,3 +21,9 @@ def _g_loss(g):
 @question("gans-optimal-d-tests")
 def _optimal_d(g):
     return [Call("optimal_d", (uniform(g, 5) + 0.01, uniform(g, 5) + 0.01))]
+
+
+# The analysis question of 10_gans (its derivation is in the solution notebook).
+answer(
+    "gans-optimal-d-loss-answer-tests", "answer_q4", math.log(1.5) + 0.5 * math.log(3), rtol=0.001
+)

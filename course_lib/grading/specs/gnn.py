@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import randint, randn, uniform
 
 F64 = torch.float64
@@ -38,3 +38,7 @@ def _mean_readout(g):
         batch = batch[torch.randperm(n, generator=g)]  # interleaved graphs
         calls.append(Call("mean_readout", (randn(g, n, 5, dtype=F64), batch, graphs), atol=1e-10))
     return calls
+
+
+# The analysis question of 16_gnn (its derivation is in the solution notebook).
+answer("gnn-propagation-answer-tests", "answer_q4", 1 / 6, rtol=0.001)

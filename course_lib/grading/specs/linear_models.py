@@ -1,8 +1,10 @@
 """Specs of 01_linear_models."""
 
+import math
+
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import randint, randn, uniform
 
 F64 = torch.float64
@@ -34,3 +36,7 @@ def _softmax_cross_entropy(g):
 def _max_stable_lr(g):
     scale = torch.tensor([3.0, 1.0, 0.5, 0.1], dtype=F64)
     return [Call("max_stable_lr", (randn(g, 100, 4, dtype=F64) * scale,), rtol=1e-9)]
+
+
+# The analysis question of 01_linear_models (its derivation is in the solution notebook).
+answer("linear-initial-loss-answer-tests", "answer_q5", math.log(10), rtol=0.001)

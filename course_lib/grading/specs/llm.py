@@ -1,6 +1,6 @@
 """Specs of 15_llms."""
 
-from . import Call, Make, question
+from . import Call, Make, answer, question
 from ._inputs import integer, randint, randn
 
 WORDS = "the cat sat on the mat the rat ate the hat of the cat that sat there then".split()
@@ -60,3 +60,7 @@ def _mlm(g):
         Call("mlm_mask", (few, 3, 500, Make("generator", {"seed": seed + 1}))),
         Call("mlm_mask", (few, 3, 500, Make("generator", {"seed": seed + 1}))),
     ]
+
+
+# The analysis question of 15_llms (its derivation is in the solution notebook).
+answer("llm-bpe-symbols-answer-tests", "answer_q4", 97)

@@ -1,8 +1,10 @@
 """Specs of 00_ml_basics."""
 
+import math
+
 import torch
 
-from . import Call, Make, question
+from . import Call, Make, answer, question
 from ._inputs import randint, randn, uniform
 
 
@@ -32,3 +34,7 @@ def _bias_variance(g):
     grid = torch.linspace(0, 1, 25, dtype=torch.float64)
     preds = randn(g, 40, 25, dtype=torch.float64, scale=0.3) + grid
     return [Call("bias_variance", (preds, grid**2), rtol=1e-9, atol=1e-12)]
+
+
+# The analysis question of 00_ml_basics (its derivation is in the solution notebook).
+answer("ml-basics-test-error-sd-answer-tests", "answer_q4", math.sqrt(0.1 * 0.9 / 400), rtol=0.01)

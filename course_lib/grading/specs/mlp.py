@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer
 
 
@@ -43,3 +43,7 @@ def _backprop_step(g):
         calls.append(Call("backprop_step", (params, X, y, 0.3), rtol=1e-7, atol=1e-10))
     big = {"W1": np.eye(2) * 50, "b1": np.zeros(2), "W2": np.eye(2) * 500, "b2": np.zeros(2)}
     return [*calls, Call("backprop_step", (big, np.array([[1.0, -1.0]]), np.array([1]), 0.1))]
+
+
+# The analysis question of 03_mlp_backprop (its derivation is in the solution notebook).
+answer("mlp-hidden-width-answer-tests", "answer_q4", 64)

@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn, uniform
 
 
@@ -35,3 +35,7 @@ def _window(g):
         Call("window_mask", args)
         for args in ((10, 0), (10, 4), (7, 20), (integer(g, 2, 20), integer(g, 0, 10)))
     ]
+
+
+# The analysis question of 14_modern_transformers (its derivation is in the solution notebook).
+answer("modern-kv-cache-size-answer-tests", "answer_q5", 512, rtol=1e-06)

@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, Make, question
+from . import Call, Make, answer, question
 from ._inputs import integer, randint, randn, uniform
 
 
@@ -91,3 +91,7 @@ def _few_shot(g):
         Call("few_shot_indices", (y7, 2), {"seed": 0}),
         Call("few_shot_indices", (y, 200)),
     ]
+
+
+# The analysis question of 07_modern_cnns (its derivation is in the solution notebook).
+answer("modern-cnn-bottleneck-params-answer-tests", "answer_q5", 70400)

@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn, real, uniform
 
 F64 = torch.float64
@@ -35,3 +35,7 @@ def _warmup_cosine(g):
     return [
         Call("warmup_cosine", (t, warmup, total, 3e-4), rtol=1e-9, atol=1e-15) for t in range(total)
     ]
+
+
+# The analysis question of 04_optimisation (its derivation is in the solution notebook).
+answer("optim-best-rate-answer-tests", "answer_q4", 99 / 101, rtol=0.001)

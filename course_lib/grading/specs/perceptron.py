@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import integer, randn, real
 
 
@@ -49,3 +49,7 @@ def _lms(g):
         Call("lms_step", (randn(g, 3), randn(g, 3), real(g), 0.05), report_args=True)
         for _ in range(10)
     ]
+
+
+# The analysis question of 02_perceptron (its derivation is in the solution notebook).
+answer("perceptron-boolean-count-answer-tests", "answer_q5", 14)

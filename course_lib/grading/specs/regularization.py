@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import randn, uniform
 
 F64 = torch.float64
@@ -46,3 +46,7 @@ def _prf(g):
     cm[2, :] = 0  # a class that never occurs
     cm[:, 4] = 0  # and one that is never predicted
     return [Call("precision_recall_f1", (cm,)), Call("precision_recall_f1", (torch.zeros(3, 3),))]
+
+
+# The analysis question of 05_regularisation (its derivation is in the solution notebook).
+answer("regularization-decay-steps-answer-tests", "answer_q5", 693)

@@ -2,7 +2,7 @@
 
 import torch
 
-from . import Call, question
+from . import Call, answer, question
 from ._inputs import randn
 
 
@@ -26,3 +26,7 @@ def _unroll(g):
     xs, h0 = randn(g, 11, 5, 2), randn(g, 5, 3)
     args = (xs, h0, randn(g, 3, 2, scale=0.5), randn(g, 3, 3, scale=0.5), randn(g, 3))
     return [Call("rnn_unroll", args, atol=1e-5)]
+
+
+# The analysis question of 12_rnn (its derivation is in the solution notebook).
+answer("rnn-memory-steps-answer-tests", "answer_q4", 66)
