@@ -2,7 +2,9 @@
 
 ``nbgrader generate_assignment`` on a copy of ``solutions/`` must produce the same cells as our
 ``exercises/``, and ``nbgrader validate`` must pass a solution and fail its untouched exercise.
-Validation executes notebooks, so it runs on the toy assignment and one cheap chapter only.
+Validation executes notebooks, so it runs on the toy assignment and one cheap chapter only
+(02_perceptron, which has every kind of question: code, an analysis answer judged by the
+spec's ``assert_answer``, and a manually graded written answer).
 """
 
 import shutil
