@@ -301,14 +301,20 @@ def test_visible_checks_say_what_the_grader_will_read(capsys):
             check_answer(value)
 
 
-def test_self_check_lists_written_answers_apart():
+def test_self_check_lists_analysis_and_written_answers_apart():
     rows = [
-        {"grade_id": "a-tests", "points": 2.0, "manual": False, "passed": True, "error": None},
-        {"grade_id": "b-open", "points": 3.0, "manual": True, "passed": None, "error": None},
-    ]
+        {"grade_id": "a-tests", "points": 2.0, "kind": "code", "passed": True, "error": None},
+        {"grade_id": "b-answer-tests", "points": 2.0, "kind": "answer", "passed": True,
+         "error": None},
+        {"grade_id": "c-answer-tests", "points": 1.0, "kind": "answer", "passed": False,
+         "error": "NameError: name 'answer_q3' is not defined"},
+        {"grade_id": "d-open", "points": 3.0, "kind": "manual", "passed": None, "error": None},
+    ]  # fmt: skip
     text = format_self_check("x.ipynb", rows)
-    assert "2 / 2 points on the visible checks" in text
-    assert "b-open" in text and "3 points of written answers are to be graded by hand" in text
+    assert "2 / 2 points on the visible checks" in text  # an answer that can be read is no pass
+    assert "read  b-answer-tests" in text and "FAIL  c-answer-tests" in text
+    assert "3 points of analysis answers are marked when the notebook is graded" in text
+    assert "d-open" in text and "3 points of written answers are to be graded by hand" in text
 
 
 def test_specs_refuse_a_bad_reference():

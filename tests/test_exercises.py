@@ -204,9 +204,11 @@ def test_visible_only_is_feedback_on_the_students_own_notebook(tmp_path, capsys)
         == 0
     )
     out = capsys.readouterr().out
-    assert "0 / 12 points on the visible checks" in out
+    assert "0 / 10 points on the visible checks" in out
+    assert "2 points of analysis answers are marked when the notebook is graded" in out
     assert "3 points of written answers are to be graded by hand" in out
     assert grading_cli(["grade", "--visible-only", str(solved)]) == 0
     out = capsys.readouterr().out
-    assert "12 / 12 points on the visible checks" in out and "not your grade" in out
+    assert "10 / 10 points on the visible checks" in out and "not your grade" in out
+    assert "read  perceptron-boolean-count-answer-tests" in out
     assert solved.read_bytes() == before

@@ -437,7 +437,9 @@ def grade_one(
     if note is None and claimed != name:
         note = f"this notebook claims assignment {claimed[:80]!r}, not {name!r}"
     if note is not None:
-        return Result(str(path), name, with_manual(prepared, _zero(prepared, note)), note)
+        return Result(
+            str(path), name, with_manual(prepared, _zero(prepared, note), submission), note
+        )
     request = {
         "site": [sandbox.SHIM if sandbox_isolated(isolate) else str(sandbox.shim_dir())]
         + sandbox.site_paths(),

@@ -36,44 +36,47 @@ def self_check(path, *, timeout: int = 600) -> list[dict]:
     client.execute()
     rows = []
     for cell in nb.cells:
+        if not (is_manual_cell(cell) or is_test_cell(cell)):
+            continue
+        info = grade_info(cell)
+        row = {"grade_id": info.get("grade_id"), "points": float(info.get("points", 0))}
         if is_manual_cell(cell):
-            info = grade_info(cell)
-            rows.append(
-                {
-                    "grade_id": info.get("grade_id"),
-                    "points": float(info.get("points", 0)),
-                    "manual": True,
-                    "passed": None,
-                    "error": None,
-                }
+            row.update(kind="manual", passed=None, error=None)
+        else:
+            error = _error_of(cell)
+            answer = cell.source.lstrip().startswith("check_answer(")
+            row.update(
+                kind="answer" if answer else "code",
+                passed=error is None and cell.get("execution_count") is not None,
+                error=error,
             )
-        elif is_test_cell(cell):
-            info, error = grade_info(cell), _error_of(cell)
-            rows.append(
-                {
-                    "grade_id": info.get("grade_id"),
-                    "points": float(info.get("points", 0)),
-                    "manual": False,
-                    "passed": error is None and cell.get("execution_count") is not None,
-                    "error": error,
-                }
-            )
+        rows.append(row)
     return rows
 
 
 def format_self_check(path, rows) -> str:
-    auto = [r for r in rows if not r.get("manual")]
-    got = sum(r["points"] for r in auto if r["passed"])
-    total = sum(r["points"] for r in auto)
-    by_hand = sum(r["points"] for r in rows if r.get("manual"))
+    """The rows as text. Only code checks count towards the visible total: an analysis
+    answer's check says only that the grader can read it, and a written answer is graded
+    by hand."""
+    code = [r for r in rows if r["kind"] == "code"]
+    got = sum(r["points"] for r in code if r["passed"])
+    total = sum(r["points"] for r in code)
     lines = [f"{Path(path).name}: visible checks (feedback only, not your grade)"]
     for r in rows:
-        if r.get("manual"):
-            lines.append(f"  ----  {r['grade_id']:<24} {r['points']:g} pt  to be graded by hand")
-            continue
-        mark = "pass" if r["passed"] else "FAIL"
-        lines.append(f"  {mark}  {r['grade_id']:<24} {r['points']:g} pt  {r['error'] or ''}")
+        if r["kind"] == "manual":
+            mark, note = "----", "to be graded by hand"
+        elif r["kind"] == "answer":
+            mark = "read" if r["passed"] else "FAIL"
+            note = r["error"] or "a number: whether it is right is decided when graded"
+        else:
+            mark, note = ("pass" if r["passed"] else "FAIL"), r["error"] or ""
+        lines.append(f"  {mark}  {r['grade_id']:<40} {r['points']:g} pt  {note}".rstrip())
     lines.append(f"  {got:g} / {total:g} points on the visible checks")
-    if by_hand:
-        lines.append(f"  {by_hand:g} points of written answers are to be graded by hand")
+    for kind, what in [
+        ("answer", "analysis answers are marked when the notebook is graded"),
+        ("manual", "written answers are to be graded by hand"),
+    ]:
+        points = sum(r["points"] for r in rows if r["kind"] == kind)
+        if points:
+            lines.append(f"  {points:g} points of {what}")
     return "\n".join(lines)
