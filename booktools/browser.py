@@ -142,11 +142,14 @@ def _watch(page, problems: list[str]) -> None:
 def _open(page, url: str) -> None:
     """Load ``url`` and wait until its requests are done and its math and views are drawn."""
     page.goto(url, wait_until="load", timeout=60_000)
-    try:
-        page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
-        page.wait_for_function(SETTLED, timeout=SETTLE_MS)
-    except PlaywrightTimeout:
-        pass  # the probes report whatever is still missing
+    for settle in (
+        lambda: page.wait_for_load_state("networkidle", timeout=SETTLE_MS),
+        lambda: page.wait_for_function(SETTLED, timeout=SETTLE_MS),
+    ):
+        try:
+            settle()
+        except PlaywrightTimeout:
+            pass  # the probes report whatever is still missing
 
 
 def _desktop_problems(probe: dict) -> list[str]:
