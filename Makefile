@@ -61,7 +61,7 @@ lint: $(STAMP)
 # run again), and the exercise/grader checks; then the book is built from those outputs. A second
 # run executes every notebook again under another seed and thread count (NB_ENV2), so that a
 # claim that holds for one draw only fails here. The site check opens every page in headless
-# Chromium with the network cut.
+# Chromium (driven by Playwright, booktools/browser.py) with the network cut.
 test: lint browser sandbox
 	$(BIN)/python -m course_lib.grading release --check
 	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh \
@@ -95,8 +95,11 @@ sandbox:
 exercises: $(STAMP)
 	$(BIN)/python -m course_lib.grading release
 
+# The server's root is the repository, so that jupytext finds jupytext.toml and saving a
+# notebook also writes its paired .md (with `jupyter lab notebooks` it would not); the file
+# browser starts in notebooks/. tests/test_lab.py runs this setup end to end.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --ContentsManager.preferred_dir=notebooks
 
 timings: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py notebooks/*.ipynb --repeat 3

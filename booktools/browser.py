@@ -1,57 +1,73 @@
 """Open every page of the built site in headless Chromium and report what a reader would see
-broken: JavaScript errors, failed requests, broken images, untypeset math, error outputs.
+broken: JavaScript errors, failed requests, broken images, images without alt text, untypeset
+math, error outputs and tracebacks, BertViz views that drew nothing, and pages wider than a
+phone's screen.
 
-It talks to Chromium over the DevTools protocol (a websocket), serves ``_build/html`` from
-127.0.0.1, and saves a screenshot of each page at a desktop and a phone width.
+Playwright drives the system's Chromium (``executable_path``: Playwright's own browser
+download is never used, so the check runs offline). The site is served from 127.0.0.1, and a
+screenshot of each page is saved at a desktop and a phone width.
 """
 
-import base64
 import functools
 import http.server
-import json
 import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
-import websocket
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Without these, Chromium opens connections of its own (updates, sync, QUIC probes) that a
+# closed network refuses; --no-sandbox because the check may run as root.
 FLAGS = [
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--hide-scrollbars",
+    "--no-proxy-server",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-PAGE_PROBE = r"""(() => {
+# How long a page may take to finish typesetting math and drawing BertViz views. A page that
+# is not done by then is reported by what is still missing.
+SETTLE_MS = 20_000
+SETTLED = """() =>
+  Array.from(document.querySelectorAll('.math')).every(m => m.querySelector('mjx-container'))
+  && Array.from(document.querySelectorAll('[id^="bertviz-"]')).every(d => d.querySelector('svg'))
+"""
+DESKTOP_PROBE = r"""() => {
   const images = Array.from(document.images);
   const math = Array.from(document.querySelectorAll('.math'));
-  return JSON.stringify({
-    title: document.title,
+  return {
     brokenImages: images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     imagesWithoutAlt: images.filter(i => !i.alt || /\.(png|svg|jpe?g)$/.test(i.alt)).map(i => i.src),
-    math: math.length,
     untypesetMath: math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 60)),
     errorOutputs: Array.from(document.querySelectorAll('.output.error, .output.traceback, .cell_output .stderr'))
                    .map(e => e.textContent.slice(0, 120)),
     tracebacks: document.body.innerText.includes('Traceback (most recent call last)'),
     blankViews: Array.from(document.querySelectorAll('[id^="bertviz-"]')).filter(d => !d.querySelector('svg')).length,
-    headings: Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4')).map(h => Number(h.tagName[1])),
-  });
-})()"""
+  };
+}"""
+# The outermost elements that stick out of the screen on the right, which a reader would have
+# to scroll sideways to see (an element that scrolls inside its own box does not count).
+PHONE_PROBE = r"""() => {
+  const width = document.documentElement.clientWidth;
+  const sticksOut = e => e.getBoundingClientRect().right > width + 1;
+  const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+    ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+  const wide = Array.from(document.body.querySelectorAll('*'))
+    .filter(e => sticksOut(e) && !(e.parentElement && sticksOut(e.parentElement)));
+  return {width, pageWidth: document.documentElement.scrollWidth,
+          wide: wide.slice(0, 3).map(name)};
+}"""
 
 
 def find_chromium() -> str | None:
+    """The path of an installed Chromium or Chrome, or None."""
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:
@@ -59,16 +75,31 @@ def find_chromium() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def launch(playwright: Playwright, chromium: str) -> Browser:
+    """Start headless ``chromium`` (a path) under Playwright with the offline flags."""
+    return playwright.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
+
+
+def check_site_with_chromium(html_dir: Path, pages: list[str], screenshot_dir: Path) -> dict:
+    """``check_site`` in a Chromium of its own, started from the system's installation."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit(
+            "no Chromium found: install Debian's `chromium` package (make test does "
+            "this when it runs as root)"
+        )
+    with sync_playwright() as playwright:
+        browser = launch(playwright, chromium)
+        try:
+            return check_site(html_dir, pages, screenshot_dir, browser)
+        finally:
+            browser.close()
 
 
 def serve(directory: Path):
     """Serve ``directory`` on 127.0.0.1 in a background thread; return (server, base_url)."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
@@ -78,141 +109,107 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class Page:
-    """A Chromium tab driven over the DevTools protocol."""
-
-    def __init__(self, ws_url: str):
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
-        self.next_id = 0
-        self.events = []
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-
-    def drain(self, seconds: float):
-        """Collect events for a while (requests finishing, scripts running, MathJax)."""
-        end = time.time() + seconds
-        self.ws.settimeout(0.2)
-        while time.time() < end:
-            try:
-                self.events.append(json.loads(self.ws.recv()))
-            except websocket.WebSocketTimeoutException:
-                continue
-        self.ws.settimeout(60)
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result.get("result", {}).get("value")
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a page closed before its last response was sent (the favicon, say)
 
 
-def _problems_from_events(events) -> list[str]:
-    problems = []
-    for e in events:
-        method, params = e.get("method"), e.get("params", {})
-        if method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            description = details.get("exception", {}).get("description", "")
+def _watch(page, problems: list[str]) -> None:
+    """Append to ``problems`` every script error, console error and failed request of ``page``."""
+
+    def on_error(error):
+        where = (error.stack or "").splitlines()[1:2]
+        problems.append(f"JavaScript exception: {error.message[:300]} {' '.join(where).strip()}")
+
+    def on_console(message):
+        url = message.location.get("url", "")
+        # The browser asks for a favicon on its own; no page links to one.
+        if message.type == "error" and not url.endswith("/favicon.ico"):
+            problems.append(f"console error: {message.text[:200]} {url}".rstrip())
+
+    def on_request_failed(request):
+        # ERR_ABORTED is a request the page itself cancelled (e.g. on leaving it).
+        if request.failure != "net::ERR_ABORTED" and not request.url.endswith("/favicon.ico"):
             problems.append(
-                f"JavaScript exception: {details.get('text')} {description[:300]} "
-                f"at {details.get('url', '')}:{details.get('lineNumber')}"
+                f"failed request: {request.failure} ({request.resource_type}) {request.url}"
             )
-        elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
-            problems.append(f"console error: {args[:200]}")
-        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-            if params["entry"].get("url", "").endswith("/favicon.ico"):
-                continue  # the browser asks for it on its own; no page links to it
-            problems.append(
-                f"browser error: {params['entry'].get('text', '')[:200]} "
-                f"{params['entry'].get('url', '')}"
-            )
-        elif method == "Network.loadingFailed" and not params.get("canceled"):
-            problems.append(f"failed request: {params.get('errorText')} ({params.get('type')})")
+
+    page.on("pageerror", on_error)
+    page.on("console", on_console)
+    page.on("requestfailed", on_request_failed)
+
+
+def _open(page, url: str) -> None:
+    """Load ``url`` and wait until its requests are done and its math and views are drawn."""
+    page.goto(url, wait_until="load", timeout=60_000)
+    for settle in (
+        lambda: page.wait_for_load_state("networkidle", timeout=SETTLE_MS),
+        lambda: page.wait_for_function(SETTLED, timeout=SETTLE_MS),
+    ):
+        try:
+            settle()
+        except PlaywrightTimeout:
+            pass  # the probes report whatever is still missing
+
+
+def _desktop_problems(probe: dict) -> list[str]:
+    problems = [f"broken image: {src}" for src in probe["brokenImages"]]
+    problems += [f"untypeset math: {m!r}" for m in probe["untypesetMath"]]
+    problems += [f"image without alt text: {src}" for src in probe["imagesWithoutAlt"]]
+    problems += [f"error output: {t!r}" for t in probe["errorOutputs"]]
+    if probe["tracebacks"]:
+        problems.append("a traceback is shown on the page")
+    if probe["blankViews"]:
+        problems.append(f"{probe['blankViews']} BertViz view(s) drew nothing")
     return problems
 
 
-def check_site(html_dir: Path, pages: list[str], screenshot_dir: Path, chromium: str) -> dict:
-    """Visit each page (paths relative to ``html_dir``); return {page: [problems]}."""
+def _phone_problems(probe: dict) -> list[str]:
+    if probe["pageWidth"] <= probe["width"] + 1:
+        return []
+    return [
+        f"at phone width the page is {probe['pageWidth']} px wide on a {probe['width']} px "
+        f"screen (sticking out: {', '.join(probe['wide']) or 'unknown'})"
+    ]
+
+
+def check_site(html_dir: Path, pages: list[str], screenshot_dir: Path, browser: Browser) -> dict:
+    """Visit each page (paths relative to ``html_dir``) in ``browser``; return {page: [problems]}.
+
+    Every page is opened at a desktop width, where all checks run, and at a phone width, where
+    the page must fit the screen; each view is saved as ``<page>-<desktop|phone>.png`` in
+    ``screenshot_dir``.
+    """
     screenshot_dir.mkdir(parents=True, exist_ok=True)
     server, base = serve(html_dir)
-    port = _free_port()
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    browser = subprocess.Popen(
-        [
-            chromium,
-            *FLAGS,
-            f"--remote-debugging-port={port}",
-            f"--user-data-dir={profile}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    report = {}
+    contexts = {
+        label: browser.new_context(
+            viewport={"width": width, "height": height},
+            device_scale_factor=1,
+            is_mobile=label == "phone",
+        )
+        for label, (width, height) in WIDTHS.items()
+    }
     try:
-        targets = _wait_for_devtools(port)
-        page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            page.call(f"{domain}.enable")
-        for rel in pages:
-            problems = []
-            for label, (width, height) in WIDTHS.items():
-                page.call(
-                    "Emulation.setDeviceMetricsOverride",
-                    width=width,
-                    height=height,
-                    deviceScaleFactor=1,
-                    mobile=label == "phone",
-                )
-                page.events.clear()
-                page.call("Page.navigate", url=f"{base}/{rel}")
-                page.drain(4.0)
-                probe = json.loads(page.evaluate(PAGE_PROBE))
-                if label == "desktop":
-                    problems += _problems_from_events(page.events)
-                    problems += [f"broken image: {src}" for src in probe["brokenImages"]]
-                    problems += [f"untypeset math: {m!r}" for m in probe["untypesetMath"]]
-                    problems += [
-                        f"image without alt text: {src}" for src in probe["imagesWithoutAlt"]
-                    ]
-                    problems += [f"error output: {t!r}" for t in probe["errorOutputs"]]
-                    if probe["tracebacks"]:
-                        problems.append("a traceback is shown on the page")
-                    if probe["blankViews"]:
-                        problems.append(f"{probe['blankViews']} BertViz view(s) drew nothing")
-                shot = page.call(
-                    "Page.captureScreenshot", format="png", captureBeyondViewport=False
-                )
-                name = rel.replace("/", "_").removesuffix(".html")
-                (screenshot_dir / f"{name}-{label}.png").write_bytes(base64.b64decode(shot["data"]))
-            report[rel] = problems
+        return {rel: _check_page(contexts, f"{base}/{rel}", rel, screenshot_dir) for rel in pages}
     finally:
-        browser.terminate()
-        browser.wait(timeout=10)
+        for context in contexts.values():
+            context.close()
         server.shutdown()
-        shutil.rmtree(profile, ignore_errors=True)
-    return report
 
 
-def _wait_for_devtools(port: int, timeout: float = 30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            # No proxy: the browser is on this machine, whatever the environment says.
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            with opener.open(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                targets = json.loads(r.read())
-            if any(t["type"] == "page" for t in targets):
-                return targets
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"Chromium did not open its DevTools port {port} within {timeout:.0f} s")
+def _check_page(contexts: dict, url: str, rel: str, screenshot_dir: Path) -> list[str]:
+    problems = []
+    name = rel.replace("/", "_").removesuffix(".html")
+    for label, context in contexts.items():
+        page = context.new_page()
+        if label == "desktop":
+            _watch(page, problems)
+        _open(page, url)
+        if label == "desktop":
+            problems += _desktop_problems(page.evaluate(DESKTOP_PROBE))
+        else:
+            problems += _phone_problems(page.evaluate(PHONE_PROBE))
+        page.screenshot(path=str(screenshot_dir / f"{name}-{label}.png"))
+        page.close()
+    return problems

@@ -163,3 +163,31 @@ def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(demo_book, mo
     monkeypatch.setenv("COURSE_SEED", "1")
     book.write_executed(nb_path, {0: []})
     assert not book.is_fresh(nb_path, for_book=True)
+
+
+def test_site_check_opens_every_page_and_counts_a_missing_chapter(demo_book, browser, capsys):
+    root = book.ROOT
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n- file: notebooks/demo\n"
+    )
+    html = root / "_build" / "html"
+    (html / "book").mkdir(parents=True)
+    page = '<!doctype html><meta name="viewport" content="width=device-width"><title>t</title>ok'
+    (html / "index.html").write_text(page.replace("ok", "<script>oops()</script>"))
+    (html / "book" / "intro.html").write_text(page)
+    assert book.check(browser) == 1
+    out = capsys.readouterr().out
+    assert "MISSING  notebooks/demo.html" in out
+    assert "BROKEN   index.html" in out and "oops is not defined" in out
+    assert "ok       book/intro.html" in out
+    assert "site check: 1 pages ok, 2 broken" in out
+    (html / "index.html").write_text(page)
+    (html / "notebooks").mkdir()
+    (html / "notebooks" / "demo.html").write_text(page)
+    assert book.check(browser) == 0
+    assert "site check: 3 pages ok, 0 broken" in capsys.readouterr().out
+    shots = root / "_build" / "screenshots"
+    assert {p.name for p in shots.glob("notebooks_demo-*.png")} == {
+        "notebooks_demo-desktop.png",
+        "notebooks_demo-phone.png",
+    }
