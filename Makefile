@@ -59,6 +59,13 @@ book: $(STAMP)
 pdf: book browser
 	$(OFFLINE) $(BIN)/python -m booktools.pdf
 
+# Slides of every chapter (reveal.js, served from _build/slides with everything they load), from
+# the same executed notebooks as the book; the check steps through each deck in Chromium.
+slides: $(STAMP) browser
+	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh notebooks
+	$(BIN)/python -m booktools.slides build
+	$(OFFLINE) $(BIN)/python -m booktools.slides check
+
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib booktools tests benchmarks conftest.py book/_ext
 	$(BIN)/ruff format --check course_lib booktools tests benchmarks conftest.py book/_ext
