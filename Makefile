@@ -32,7 +32,7 @@ NB_ENV2 := COURSE_SEED=1 OMP_NUM_THREADS=$(NCORES) MKL_NUM_THREADS=$(NCORES)
 
 help:
 	@echo "make book       execute the notebooks and build the site into _build/html"
-	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (after make book)"
+	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (builds the book first)"
 	@echo "make slides     reveal.js slides of every chapter, _build/slides/NN_name.slides.html"
 	@echo "make test       lint, unit tests, every notebook, exercises and grader, book build"
 	@echo "make lab        JupyterLab with the notebooks (paired .md/.ipynb)"
