@@ -294,15 +294,17 @@ IMAGE_MIMES = ("image/png", "image/jpeg", "image/gif")
 
 
 def expected_images(src: Path, docs: list[str]) -> int:
-    """How many images the book shows: every image output of its staged notebooks."""
-    count = 0
+    """How many distinct images the book shows: the image outputs of its staged notebooks,
+    an image drawn twice counted once (the PDF embeds it once)."""
+    images = set()
     for doc in docs:
         path = src / f"{doc}.ipynb"
         if path.is_file():
             for cell in nbformat.read(path, as_version=4).cells:
                 for out in cell.get("outputs", []):
-                    count += any(m in out.get("data", {}) for m in IMAGE_MIMES)
-    return count
+                    data = out.get("data", {})
+                    images.update(str(data[m]).strip() for m in IMAGE_MIMES if m in data)
+    return len(images)
 
 
 CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")

@@ -6,6 +6,7 @@ enough to see every check pass, and then break the sources to see each check fai
 """
 
 import base64
+import copy
 import io
 import shutil
 
@@ -170,3 +171,13 @@ def test_titles_come_from_the_first_level_one_heading(tmp_path):
     assert pdf.document_title(tmp_path, "page") == "The title"
     with pytest.raises(SystemExit, match="neither"):
         pdf.document_title(tmp_path, "absent")
+
+
+def test_an_image_drawn_twice_is_expected_once(tmp_path):
+    nb = demo_notebook()
+    again = nbformat.v4.new_code_cell("plot('red')")  # the red figure again
+    again.outputs = copy.deepcopy(nb.cells[1].outputs)
+    nb.cells.append(again)
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, tmp_path / "notebooks" / "demo.ipynb")
+    assert pdf.expected_images(tmp_path, ["notebooks/demo", "book/intro"]) == 2
