@@ -3,8 +3,8 @@
 ``python -m booktools.pdf build`` builds the staged sources in ``_build/site-src`` (assembled by
 ``python -m booktools.book build``) with Sphinx's ``singlehtml`` builder, one HTML page holding
 every chapter in _toc.yml order, and prints that page to ``_build/pdf/book.pdf`` in headless
-Chromium once MathJax has typeset it. The PDF has bookmarks (an outline of every heading) and a
-printed contents list with links. ``python -m booktools.pdf check`` reads the PDF back and
+Chromium once MathJax has typeset it. The PDF has bookmarks (parts, chapters, sections) and a
+printed contents list whose entries link to their chapters and show their page numbers. ``python -m booktools.pdf check`` reads the PDF back and
 checks that nothing went missing on the way; ``python -m booktools.pdf`` does both.
 """
 
@@ -48,7 +48,8 @@ img, figure, .cell_output .output.image, table { break-inside: avoid; }
 img { max-width: 100% !important; height: auto; }
 pre { white-space: pre-wrap !important; overflow-wrap: anywhere; max-height: none !important; }
 """
-# Mark each chapter's top section (Sphinx puts an empty <span id="document-NAME"> before it).
+# Mark each chapter's top section (Sphinx puts an empty <span id="document-NAME"> before it,
+# the target of the contents list's links).
 MARK_CHAPTERS = """() => {
   const starts = Array.from(document.querySelectorAll('span[id^="document-"]'));
   for (const span of starts) {
@@ -56,6 +57,7 @@ MARK_CHAPTERS = """() => {
     if (section && section.tagName === 'SECTION') {
       section.classList.add('book-chapter');
       section.dataset.doc = span.id.slice('document-'.length);
+      section.prepend(span);  // links to the chapter then land on its first page, not before
     }
   }
   for (const img of document.images) img.loading = 'eager';
@@ -229,9 +231,48 @@ def add_outline(pdf: Path, headings: list[dict], parts: list, contents: str | No
                     writer.add_outline_item(
                         title=h["title"], page_number=pages[h["dest"]], parent=item
                     )
+    if contents in pages and headings:
+        number_contents(writer, pages, pages[contents], pages[headings[0]["dest"]])
     writer.page_mode = "/UseOutlines"
     writer.write(pdf)
     return problems
+
+
+def number_contents(writer, pages: dict[str, int], first: int, end: int) -> None:
+    """Print, at the right end of each entry of the contents list (its links on pages
+    ``first`` to ``end`` - 1), the number of the page the entry links to. Chromium cannot
+    number pages in a document's text, so the numbers go in after printing."""
+    from pypdf.generic import DictionaryObject, NameObject
+
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    size = 9
+    for page in writer.pages[first:end]:
+        ops = []
+        for annot in page.get("/Annots", []):
+            link = annot.get_object()
+            target = pages.get(str(link.get("/Dest", "")).lstrip("/"))
+            if link.get("/Subtype") != "/Link" or target is None:
+                continue
+            left, bottom, right, top = (float(v) for v in link["/Rect"])
+            number = str(target + 1)
+            x = right - 0.556 * size * len(number)  # Helvetica's digits are 0.556 em wide
+            y = bottom + (top - bottom - 0.7 * size) / 2
+            ops.append(f"BT /ContentsPageNo {size} Tf {x:.2f} {y:.2f} Td ({number}) Tj ET")
+        if not ops:
+            continue
+        page["/Resources"].get_object().setdefault(NameObject("/Font"), DictionaryObject())
+        page["/Resources"]["/Font"][NameObject("/ContentsPageNo")] = font
+        contents = page.get_contents()
+        # Chromium's drawing leaves its own coordinate transform in force: q ... Q undoes it.
+        numbers = "\nq 0.2 g " + " ".join(ops) + " Q\n"
+        contents.set_data(b"q\n" + contents.get_data() + b"\nQ" + numbers.encode())
+        page.replace_contents(contents)
 
 
 def normalise(text: str) -> str:

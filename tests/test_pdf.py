@@ -8,6 +8,7 @@ enough to see every check pass, and then break the sources to see each check fai
 import base64
 import copy
 import io
+import re
 import shutil
 
 import nbformat
@@ -181,3 +182,14 @@ def test_an_image_drawn_twice_is_expected_once(tmp_path):
     (tmp_path / "notebooks").mkdir()
     nbformat.write(nb, tmp_path / "notebooks" / "demo.ipynb")
     assert pdf.expected_images(tmp_path, ["notebooks/demo", "book/intro"]) == 2
+
+
+def test_the_contents_list_prints_each_chapter_s_page_number(printed):
+    import pypdf
+
+    reader = pypdf.PdfReader(printed[1])
+    starts = dict(pdf.outline_entries(reader))
+    contents = reader.pages[starts["Contents"]].extract_text(extraction_mode="layout")
+    for title in ("99 A demo chapter", "Bibliography"):
+        assert re.search(rf"^{title} +{starts[title] + 1}$", contents, flags=re.M), contents
+        assert pdf.normalise(title) in pdf.normalise(reader.pages[starts[title]].extract_text())
