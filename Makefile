@@ -28,10 +28,12 @@ NB_ENV  := OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS)
 # The second configuration `make test` runs every notebook under: another seed, all the cores.
 NB_ENV2 := COURSE_SEED=1 OMP_NUM_THREADS=$(NCORES) MKL_NUM_THREADS=$(NCORES)
 
-.PHONY: help install book test lint browser sandbox exercises lab timings robustness clean
+.PHONY: help install book pdf slides test lint browser sandbox exercises lab timings robustness clean
 
 help:
 	@echo "make book       execute the notebooks and build the site into _build/html"
+	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (builds the book first)"
+	@echo "make slides     reveal.js slides of every chapter, _build/slides/NN_name.slides.html"
 	@echo "make test       lint, unit tests, every notebook, exercises and grader, book build"
 	@echo "make lab        JupyterLab with the notebooks (paired .md/.ipynb)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
@@ -52,6 +54,18 @@ book: $(STAMP)
 	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh notebooks
 	$(BIN)/python -m booktools.book build
 
+# The book as one PDF: one HTML page (Sphinx's singlehtml) printed by headless Chromium, then
+# read back and checked (chapters, contents, figures, math, bibliography).
+pdf: book browser
+	$(OFFLINE) $(BIN)/python -m booktools.pdf
+
+# Slides of every chapter (reveal.js, served from _build/slides with everything they load), from
+# the same executed notebooks as the book; the check steps through each deck in Chromium.
+slides: $(STAMP) browser
+	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh notebooks
+	$(BIN)/python -m booktools.slides build
+	$(OFFLINE) $(BIN)/python -m booktools.slides check
+
 lint: $(STAMP)
 	$(BIN)/ruff check course_lib booktools tests benchmarks conftest.py book/_ext
 	$(BIN)/ruff format --check course_lib booktools tests benchmarks conftest.py book/_ext
@@ -61,7 +75,8 @@ lint: $(STAMP)
 # run again), and the exercise/grader checks; then the book is built from those outputs. A second
 # run executes every notebook again under another seed and thread count (NB_ENV2), so that a
 # claim that holds for one draw only fails here. The site check opens every page in headless
-# Chromium (driven by Playwright, booktools/browser.py) with the network cut.
+# Chromium (driven by Playwright, booktools/browser.py) with the network cut; so does the PDF's
+# print and check (booktools/pdf.py).
 test: lint browser sandbox
 	$(BIN)/python -m course_lib.grading release --check
 	$(NB_ENV) $(OFFLINE) $(BIN)/pytest $(PYTEST_NB) -n $(JOBS) --dist loadfile --reuse-fresh \
@@ -70,6 +85,7 @@ test: lint browser sandbox
 		--junitxml=_build/junit-seed1.xml notebooks
 	$(BIN)/python -m booktools.book build
 	$(OFFLINE) $(BIN)/python -m booktools.book check
+	$(OFFLINE) $(BIN)/python -m booktools.pdf
 	@$(BIN)/python -c "import xml.etree.ElementTree as E; \
 	s = [E.parse(f).getroot().find('testsuite') for f in ('_build/junit.xml', '_build/junit-seed1.xml')]; \
 	t, f, e, k = (sum(int(x.get(a)) for x in s) for a in ('tests', 'failures', 'errors', 'skipped')); \
