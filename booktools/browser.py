@@ -8,29 +8,13 @@ download is never used, so the check runs offline). The site is served from 127.
 screenshot of each page is saved at a desktop and a phone width.
 """
 
-import functools
-import http.server
-import shutil
-import threading
 from pathlib import Path
 
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# Without these, Chromium opens connections of its own (updates, sync, QUIC probes) that a
-# closed network refuses; --no-sandbox because the check may run as root.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--no-proxy-server",
-]
+from . import headless
+
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 # How long a page may take to finish typesetting math and drawing BertViz views. A page that
 # is not done by then is reported by what is still missing.
@@ -66,52 +50,10 @@ PHONE_PROBE = r"""() => {
 }"""
 
 
-def find_chromium() -> str | None:
-    """The path of an installed Chromium or Chrome, or None."""
-    for name in CHROMIUM_NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def launch(playwright: Playwright, chromium: str) -> Browser:
-    """Start headless ``chromium`` (a path) under Playwright with the offline flags."""
-    return playwright.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-
-
 def check_site_with_chromium(html_dir: Path, pages: list[str], screenshot_dir: Path) -> dict:
     """``check_site`` in a Chromium of its own, started from the system's installation."""
-    chromium = find_chromium()
-    if chromium is None:
-        raise SystemExit(
-            "no Chromium found: install Debian's `chromium` package (make test does "
-            "this when it runs as root)"
-        )
-    with sync_playwright() as playwright:
-        browser = launch(playwright, chromium)
-        try:
-            return check_site(html_dir, pages, screenshot_dir, browser)
-        finally:
-            browser.close()
-
-
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 in a background thread; return (server, base_url)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = _QuietServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a page closed before its last response was sent (the favicon, say)
+    with headless.browser() as browser:
+        return check_site(html_dir, pages, screenshot_dir, browser)
 
 
 def _watch(page, problems: list[str]) -> None:
@@ -181,21 +123,22 @@ def check_site(html_dir: Path, pages: list[str], screenshot_dir: Path, browser: 
     ``screenshot_dir``.
     """
     screenshot_dir.mkdir(parents=True, exist_ok=True)
-    server, base = serve(html_dir)
-    contexts = {
-        label: browser.new_context(
-            viewport={"width": width, "height": height},
-            device_scale_factor=1,
-            is_mobile=label == "phone",
-        )
-        for label, (width, height) in WIDTHS.items()
-    }
-    try:
-        return {rel: _check_page(contexts, f"{base}/{rel}", rel, screenshot_dir) for rel in pages}
-    finally:
-        for context in contexts.values():
-            context.close()
-        server.shutdown()
+    with headless.serve(html_dir) as base:
+        contexts = {
+            label: browser.new_context(
+                viewport={"width": width, "height": height},
+                device_scale_factor=1,
+                is_mobile=label == "phone",
+            )
+            for label, (width, height) in WIDTHS.items()
+        }
+        try:
+            return {
+                rel: _check_page(contexts, f"{base}/{rel}", rel, screenshot_dir) for rel in pages
+            }
+        finally:
+            for context in contexts.values():
+                context.close()
 
 
 def _check_page(contexts: dict, url: str, rel: str, screenshot_dir: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""Headless Chromium through Playwright, for printing the book and checking the slides.
+"""Headless Chromium through Playwright, for the site check, the PDF and the slides.
 
 Playwright drives the system's Chromium (Debian's ``chromium`` package): it never downloads a
 browser of its own. Pages are served from 127.0.0.1, and :class:`Watcher` records what a reader
@@ -25,20 +25,29 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--no-proxy-server",
 ]
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
-def find_chromium() -> str:
-    """The path of the system's Chromium; a clear error when there is none."""
+def find_chromium() -> str | None:
+    """The path of the system's Chromium or Chrome, or None."""
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:
             return path
-    raise SystemExit(
-        "no Chromium found: install Debian's `chromium` package (`make browser` does this "
-        "when it runs as root)"
-    )
+    return None
+
+
+def require_chromium() -> str:
+    """The path of the system's Chromium; a clear error when there is none."""
+    path = find_chromium()
+    if path is None:
+        raise SystemExit(
+            "no Chromium found: install Debian's `chromium` package (`make browser` does this "
+            "when it runs as root)"
+        )
+    return path
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,11 +55,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a page closed before its last response was sent (the favicon, say)
+
+
 @contextlib.contextmanager
 def serve(directory: Path):
     """Serve ``directory`` on 127.0.0.1 in a background thread; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -67,7 +81,7 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=find_chromium(), args=CHROMIUM_FLAGS, headless=True
+            executable_path=require_chromium(), args=CHROMIUM_FLAGS, headless=True
         )
         try:
             yield chromium

@@ -9,6 +9,7 @@ checks that nothing went missing on the way; ``python -m booktools.pdf`` does bo
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import re
@@ -150,11 +151,16 @@ def build_html(src: Path = book.SITE_SRC, build_root: Path = book.ROOT) -> Path:
     return page
 
 
-def print_pdf(page: Path, pdf: Path, parts: list, timeout_s: float = 300) -> list[str]:
+def print_pdf(
+    page: Path, pdf: Path, parts: list, timeout_s: float = 300, chromium=None
+) -> list[str]:
     """Print ``page`` (inside a singlehtml build) to ``pdf`` with bookmarks after ``parts``
-    (see :func:`toc_parts`); return the problems seen while loading and printing it."""
+    (see :func:`toc_parts`); return the problems seen while loading and printing it.
+    ``chromium``: a browser to reuse (else one starts)."""
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    with headless.serve(page.parent) as base, headless.browser() as chromium:
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(headless.serve(page.parent))
+        chromium = chromium or stack.enter_context(headless.browser())
         tab = chromium.new_page()
         tab.set_default_timeout(timeout_s * 1000)
         watcher = headless.Watcher(tab)

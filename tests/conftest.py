@@ -7,7 +7,7 @@ site check uses, and skips the test where no Chromium is installed.
 
 import pytest
 
-from booktools.browser import FLAGS, find_chromium
+from booktools.headless import CHROMIUM_FLAGS, find_chromium
 
 
 @pytest.fixture(scope="session")
@@ -17,4 +17,4 @@ def browser_type_launch_args(browser_type_launch_args):
         pytest.skip(
             "no Chromium installed (Debian's `chromium` package; `make browser` installs it)"
         )
-    return {**browser_type_launch_args, "executable_path": chromium, "args": FLAGS}
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_FLAGS}

@@ -78,7 +78,7 @@ def demo_notebook() -> nbformat.NotebookNode:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(tmp_path_factory, browser):
     """A staged book (a page with math and a citation, a notebook with two figures, the
     bibliography) built and printed; returns (sources, PDF, problems seen in print)."""
     root = tmp_path_factory.mktemp("pdf-book")
@@ -94,7 +94,7 @@ def printed(tmp_path_factory):
     (src / "_toc.yml").write_text(TOC)
     nbformat.write(demo_notebook(), src / "notebooks" / "demo.ipynb")
     page = pdf.build_html(src, build_root=root)
-    problems = pdf.print_pdf(page, root / "book.pdf", pdf.toc_parts(src))
+    problems = pdf.print_pdf(page, root / "book.pdf", pdf.toc_parts(src), chromium=browser)
     return src, root / "book.pdf", problems
 
 

@@ -107,14 +107,14 @@ def demo_deck(tmp_path, extra_html: str = ""):
 
 
 @needs_chromium
-def test_a_deck_steps_forward_offline_with_typeset_math(tmp_path):
+def test_a_deck_steps_forward_offline_with_typeset_math(tmp_path, browser):
     pytest.importorskip("playwright")
     deck = demo_deck(tmp_path)
     head = deck.read_text().split("<body")[0]
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", head)  # nothing from a CDN
     assert 'alt="Figure in section' in deck.read_text()
     shot = tmp_path / "screenshots" / "99.png"
-    problems, facts = slides.check_deck(deck, shot, steps=3)
+    problems, facts = slides.check_deck(deck, shot, steps=3, chromium=browser)
     assert problems == []
     assert facts["slides"] == 5 and facts["math"] >= 2
     steps = facts["indices"]
@@ -123,10 +123,10 @@ def test_a_deck_steps_forward_offline_with_typeset_math(tmp_path):
 
 
 @needs_chromium
-def test_the_deck_check_reports_a_script_from_off_the_machine(tmp_path):
+def test_the_deck_check_reports_a_script_from_off_the_machine(tmp_path, browser):
     pytest.importorskip("playwright")
     deck = demo_deck(tmp_path, '<script src="https://cdn.invalid/lib.js"></script>')
-    problems, _ = slides.check_deck(deck, tmp_path / "shot.png", steps=1)
+    problems, _ = slides.check_deck(deck, tmp_path / "shot.png", steps=1, chromium=browser)
     assert any(
         "request off this machine (refused): https://cdn.invalid/lib.js" in p for p in problems
     )
