@@ -163,3 +163,19 @@ def test_executed_copy_is_fresh_only_for_the_same_seed_and_threads(demo_book, mo
     monkeypatch.setenv("COURSE_SEED", "1")
     book.write_executed(nb_path, {0: []})
     assert not book.is_fresh(nb_path, for_book=True)
+
+
+def test_site_check_spots_a_page_that_shows_the_setup_cell():
+    """The Colab setup cell is tagged remove-cell; a page that still shows it is reported."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    from booktools.setup_cell import setup_source
+
+    shown = highlight(setup_source(), PythonLexer(), HtmlFormatter())
+    assert book.shows_setup_cell(f"<html><body><h1>02</h1>{shown}</body></html>")
+    other = highlight(
+        "from course_lib import device\nDEVICE = device()", PythonLexer(), HtmlFormatter()
+    )
+    assert not book.shows_setup_cell(f"<html><body><h1>02</h1>{other}</body></html>")
