@@ -50,9 +50,12 @@ def bare_environment(tmp: Path) -> Path:
     python = venv / "bin" / "python"
     shared = tmp / "shared"
     shared.mkdir()
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
-        if not entry.name.startswith(NOT_SHARED) and entry.suffix != ".pth":
-            (shared / entry.name).symlink_to(entry)
+    for kind in ("purelib", "platlib"):  # often one folder
+        for entry in Path(sysconfig.get_paths()[kind]).iterdir():
+            visible = shared / entry.name
+            if not entry.name.startswith(NOT_SHARED) and entry.suffix != ".pth":
+                if not visible.is_symlink():
+                    visible.symlink_to(entry)
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
