@@ -28,7 +28,7 @@ NB_ENV  := OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS)
 # The second configuration `make test` runs every notebook under: another seed, all the cores.
 NB_ENV2 := COURSE_SEED=1 OMP_NUM_THREADS=$(NCORES) MKL_NUM_THREADS=$(NCORES)
 
-.PHONY: help install book pdf slides test lint browser sandbox exercises lab timings robustness clean
+.PHONY: help install book pdf slides test lint browser sandbox exercises setup-cells lab timings robustness clean
 
 help:
 	@echo "make book       execute the notebooks and build the site into _build/html"
@@ -37,6 +37,7 @@ help:
 	@echo "make test       lint, unit tests, every notebook, exercises and grader, book build"
 	@echo "make lab        JupyterLab with the notebooks (paired .md/.ipynb)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make setup-cells  write the Colab setup cell into every notebook (booktools/setup_cell.py)"
 	@echo "make timings    seconds per notebook, median of 3 runs (benchmarks/notebook_times.py)"
 	@echo "make robustness every notebook under 5 seeds x 1, 2, 4 threads (benchmarks/robustness.py)"
 
@@ -109,6 +110,12 @@ sandbox:
 	 echo "warning: bubblewrap (bwrap) is missing: submissions will be graded without isolation"
 
 exercises: $(STAMP)
+	$(BIN)/python -m course_lib.grading release
+
+# The first cell of every notebook installs course_lib where it is missing (Colab). It is made
+# from one template, with the repository of _config.yml and the version of pyproject.toml.
+setup-cells: $(STAMP)
+	$(BIN)/python -m booktools.setup_cell
 	$(BIN)/python -m course_lib.grading release
 
 # The server's root is the repository, so that jupytext finds jupytext.toml and saving a

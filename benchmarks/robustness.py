@@ -33,6 +33,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for booktools when this file runs as a script
+from booktools.setup_cell import is_setup_cell, setup_source  # noqa: E402
+
 DATA = ROOT / "benchmarks" / "robustness.json"
 REPORT = ROOT / "benchmarks" / "robustness.md"
 LOCK = Path(tempfile.gettempdir()) / "course-lib-robustness.lock"
@@ -69,12 +73,15 @@ def source_hash(notebook: Path, modules, notebook_bytes: bytes | None = None) ->
     it had when run), in order, and the course_lib files (repo-relative) it loaded.
 
     Prose and cell metadata are left out, so mending a sentence does not call for an hour of
-    sweep; any change to code does."""
+    sweep; any change to code does. So is the generated setup cell (booktools/setup_cell.py),
+    recognised by its tag and its exact source: where course_lib is installed it does nothing.
+    An edited setup cell is hashed like any code."""
     if notebook_bytes is None:
         notebook_bytes = (ROOT / notebook).read_bytes()
+    setup = setup_source()
     h = hashlib.sha256()
     for cell in json.loads(notebook_bytes)["cells"]:
-        if cell["cell_type"] == "code":
+        if cell["cell_type"] == "code" and not is_setup_cell(cell, setup):
             source = cell["source"]
             h.update(("".join(source) if isinstance(source, list) else source).encode())
             h.update(b"\0")

@@ -9,6 +9,7 @@ copy made before a change to either is never used.
 
 import argparse
 import hashlib
+import html as html_text
 import os
 import re
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
+
+from .setup_cell import TEMPLATE as SETUP_TEMPLATE
 
 ROOT = Path(__file__).resolve().parent.parent
 EXECUTED_DIR = ROOT / "_build" / "executed"
@@ -280,6 +283,13 @@ def site_pages() -> list[str]:
     return pages + [f"notebooks/{nb.stem}.html" for nb in toc_notebooks()]
 
 
+def shows_setup_cell(page: str) -> bool:
+    """Whether an HTML page shows the Colab setup cell, which its tag ``remove-cell`` keeps
+    off the book's pages (the notebooks Colab opens have it)."""
+    text = html_text.unescape(re.sub(r"<[^>]+>", "", page))
+    return SETUP_TEMPLATE.splitlines()[0] in text
+
+
 def check(browser=None) -> int:
     """Open every page in headless Chromium; print and count what is broken.
 
@@ -297,6 +307,9 @@ def check(browser=None) -> int:
         report = check_site_with_chromium(html, present, shots)
     else:
         report = check_site(html, present, shots, browser)
+    for page, problems in report.items():
+        if shows_setup_cell((html / page).read_text(errors="replace")):
+            problems.append("shows the Colab setup cell: its tag remove-cell was lost")
     failures = 0
     for page in missing:
         print(f"MISSING  {page}: the chapter is in _toc.yml but has no page")

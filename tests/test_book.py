@@ -191,3 +191,19 @@ def test_site_check_opens_every_page_and_counts_a_missing_chapter(demo_book, bro
         "notebooks_demo-desktop.png",
         "notebooks_demo-phone.png",
     }
+
+
+def test_site_check_spots_a_page_that_shows_the_setup_cell():
+    """The Colab setup cell is tagged remove-cell; a page that still shows it is reported."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    from booktools.setup_cell import setup_source
+
+    shown = highlight(setup_source(), PythonLexer(), HtmlFormatter())
+    assert book.shows_setup_cell(f"<html><body><h1>02</h1>{shown}</body></html>")
+    other = highlight(
+        "from course_lib import device\nDEVICE = device()", PythonLexer(), HtmlFormatter()
+    )
+    assert not book.shows_setup_cell(f"<html><body><h1>02</h1>{other}</body></html>")
