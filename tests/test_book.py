@@ -207,3 +207,21 @@ def test_site_check_spots_a_page_that_shows_the_setup_cell():
         "from course_lib import device\nDEVICE = device()", PythonLexer(), HtmlFormatter()
     )
     assert not book.shows_setup_cell(f"<html><body><h1>02</h1>{other}</body></html>")
+
+
+def test_make_book_after_make_test_runs_nothing_and_succeeds():
+    """With every executed copy current, the `--reuse-fresh` run collects nothing: that is
+    success (pytest's own exit code 5 would fail `make book` after `make test`)."""
+    import subprocess
+    import sys
+
+    def run(*extra):
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-k", "no_such_test_x"]
+        return subprocess.run(
+            [*cmd, *extra, "tests/test_validation.py"], cwd=book.ROOT, capture_output=True
+        )
+
+    assert run().returncode == pytest.ExitCode.NO_TESTS_COLLECTED
+    quiet = run("--reuse-fresh")
+    assert quiet.returncode == 0, quiet.stdout.decode()[-500:]
+    assert b"nothing to run" in quiet.stdout
