@@ -176,9 +176,8 @@ def write_executed(notebook: Path, cell_outputs: dict, seconds: float | None = N
     return target
 
 
-def toc_notebooks() -> list[Path]:
-    """The notebooks listed in _toc.yml (files under notebooks/)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+def toc_files(toc_path: Path) -> list[str]:
+    """Every ``file:`` entry of a Jupyter Book _toc.yml, in reading order (the root aside)."""
     files = []
 
     def walk(node):
@@ -191,7 +190,13 @@ def toc_notebooks() -> list[Path]:
             for value in node:
                 walk(value)
 
-    walk(toc)
+    walk(yaml.safe_load(Path(toc_path).read_text()))
+    return files
+
+
+def toc_notebooks() -> list[Path]:
+    """The notebooks listed in _toc.yml (files under notebooks/)."""
+    files = toc_files(ROOT / "_toc.yml")
     return [ROOT / f"{f}.ipynb" for f in files if f.startswith("notebooks/")]
 
 

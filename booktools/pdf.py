@@ -302,21 +302,8 @@ def _first_heading(markdown: str) -> str | None:
 
 def toc_documents(src: Path) -> list[str]:
     """The documents of the staged book in reading order: the root, then _toc.yml's files."""
-    toc = yaml.safe_load((src / "_toc.yml").read_text())
-    docs = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                docs.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return docs
+    root = yaml.safe_load((src / "_toc.yml").read_text())["root"]
+    return [root, *book.toc_files(src / "_toc.yml")]
 
 
 def document_title(src: Path, doc: str) -> str:
