@@ -42,9 +42,13 @@ class Optimizer:
         self.t = 0  # number of steps taken
         self.state = [{} for _ in self.params]
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none: bool = True):
+        """Forget the gradients (as torch.optim does, also with ``set_to_none=False``)."""
         for p in self.params:
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
 
     @torch.no_grad()
     def step(self):

@@ -117,3 +117,15 @@ def test_bad_arguments_are_named():
         optim.Adam([torch.zeros(2)], lr=0.1)
     with pytest.raises(ValueError, match="warmup"):
         optim.warmup_cosine_schedule(0, 10, 5)
+
+
+def test_zero_grad_like_torch_both_ways():
+    """fit() calls zero_grad(set_to_none=True); False zeroes the gradient in place."""
+    p = torch.ones(3, requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+    p.sum().backward()
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad and torch.equal(p.grad, torch.zeros(3))
+    opt.zero_grad()
+    assert p.grad is None
