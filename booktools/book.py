@@ -113,12 +113,24 @@ def add_figure_alt(nb) -> None:
         options.setdefault("alt", alt)
 
 
+def highlight_source_listings(nb) -> None:
+    """Render the printed output of cells that print library code (``inspect.getsource``) as
+    highlighted Python, so the page shows the code a chapter teaches as code, not plain text."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "inspect.getsource(" not in cell.source:
+            continue
+        if any(out.get("output_type") == "stream" for out in cell.get("outputs", [])):
+            cell.metadata.setdefault("mystnb", {})["text_lexer"] = "python"
+
+
 def copy_for_site(executed: Path, target: Path) -> None:
     """Copy an executed notebook into the site sources: its CDN scripts served by the book, its
-    measured run time under its prerequisites, and alt text on its figures."""
+    measured run time under its prerequisites, alt text on its figures, and its printed library
+    code highlighted."""
     nb = nbformat.read(executed, as_version=4)
     add_run_time(nb)
     add_figure_alt(nb)
+    highlight_source_listings(nb)
     static = Path(os.path.relpath(SITE_SRC / "_static", target.parent)).as_posix()
     for cell in nb.cells:
         for out in cell.get("outputs", []):

@@ -225,3 +225,15 @@ def test_make_book_after_make_test_runs_nothing_and_succeeds():
     quiet = run("--reuse-fresh")
     assert quiet.returncode == 0, quiet.stdout.decode()[-500:]
     assert b"nothing to run" in quiet.stdout
+
+
+def test_site_copy_highlights_printed_library_code():
+    listing = nbformat.v4.new_code_cell("print(inspect.getsource(optim.SGD.update))")
+    listing.outputs = [nbformat.v4.new_output("stream", name="stdout", text="def update(p):\n")]
+    silent = nbformat.v4.new_code_cell("src = inspect.getsource(f)")
+    other = nbformat.v4.new_code_cell("print(1)")
+    other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb = nbformat.v4.new_notebook(cells=[listing, silent, other])
+    book.highlight_source_listings(nb)
+    assert listing.metadata["mystnb"]["text_lexer"] == "python"
+    assert "mystnb" not in silent.metadata and "mystnb" not in other.metadata
