@@ -60,3 +60,31 @@ def cosine_not_dot(fn):
 def excludes_query(fn):
     E = torch.eye(3) + 0.1
     assert 1 not in [int(i) for i in fn(E, 1, 2)], "the query itself is not its own neighbour"
+
+
+@case(
+    "embeddings_lm.glove_loss",
+    hint="Sum over the pairs with X_ij > 0 only: log 0 is -inf, and 0 * inf is nan.",
+)
+def glove_skips_zero_counts(fn):
+    W = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    zero = torch.zeros(2)
+    X = torch.tensor([[0.0, 1.0], [0.0, 0.0]])
+    got = float(fn(W, W, zero, zero, X, x_max=1.0, alpha=0.75))
+    # one pair (0, 1): f(1) = 1, w_0 . w_1 = 0, ln 1 = 0, so the error is 0
+    assert math.isfinite(got), "the loss is not finite: leave out the pairs that never co-occur"
+    assert abs(got) < 1e-6, "with a single pair whose error is 0 the loss must be 0"
+
+
+@case(
+    "embeddings_lm.glove_loss",
+    hint="f(x) = min(1, (x / x_max) ** alpha); the error is w_i . w~_j + b_i + b~_j - ln X_ij.",
+)
+def glove_weights_and_biases(fn):
+    W = torch.tensor([[1.0], [2.0]])
+    b = torch.tensor([0.5, 0.0])
+    X = torch.tensor([[0.0, 4.0], [100.0, 0.0]])
+    # (0, 1): f = (4/16)^0.5 = 0.5, error 1*2 + 0.5 + 0 - ln 4; (1, 0): f = 1, error 2*1 + 0 + 0.5 - ln 100
+    expect = 0.5 * (2.5 - math.log(4)) ** 2 + (2.5 - math.log(100)) ** 2
+    got = float(fn(W, W, b, b, X, x_max=16.0, alpha=0.5))
+    assert math.isclose(got, expect, rel_tol=1e-5), "wrong loss on a 2-word example"

@@ -1,5 +1,7 @@
 """Specs of 11_embeddings_lm."""
 
+import torch
+
 from . import Call, answer, question
 from ._inputs import integer, randint, randn, uniform
 
@@ -27,6 +29,18 @@ def _pairs(g):
 def _nearest(g):
     E = randn(g, 40, 6) * uniform(g, 40, 1) * 10
     return [Call("nearest", (E, integer(g, 0, 40), 5)), Call("nearest", (E, 0, 39))]
+
+
+@question("embeddings_lm-glove-tests")
+def _glove(g):
+    V, d = integer(g, 5, 12), 4
+    X = randint(g, 0, 30, V, V).float() * (uniform(g, V, V) < 0.6)
+    params = (randn(g, V, d), randn(g, V, d), randn(g, V), randn(g, V))
+    return [
+        Call("glove_loss", (*params, X, 20.0, 0.5), rtol=1e-4),
+        Call("glove_loss", (*params, X), rtol=1e-4),
+        Call("glove_loss", (*params, torch.zeros(V, V))),
+    ]
 
 
 # The analysis question of 11_embeddings_lm (its derivation is in the solution notebook).
