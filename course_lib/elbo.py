@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .validation import check_positive, check_tensor
+from .validation import check_int, check_positive, check_tensor
 
 
 def _check_gaussian(name_mean, mean, name_cov, cov):
@@ -107,6 +107,7 @@ class LinearGaussian:
         """(mean, standard error) of log p(x | z) + log p(z) - log q(z) over n draws z ~ q."""
         x = self._check_x(x)
         m, S = _check_gaussian("m", m, "S", S)
+        n = check_int("n", n, min_value=2)  # the standard error needs two draws
         L = torch.linalg.cholesky(S)
         eps = torch.randn(n, len(m), generator=generator, dtype=m.dtype)
         z = m + eps @ L.T

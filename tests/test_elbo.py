@@ -94,6 +94,8 @@ def test_bad_arguments_are_named():
         LinearGaussian(model.W, model.b, -1.0)
     with pytest.raises(ValueError, match="b must have shape"):
         LinearGaussian(model.W, model.b[:2], 1.0)
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        model.elbo_monte_carlo(x, torch.zeros(2).double(), torch.eye(2).double(), 1)
     with pytest.raises(ValueError, match="same space"):
         gaussian_kl(torch.zeros(2), torch.eye(2), torch.zeros(3), torch.eye(3))
     assert math.isfinite(model.log_evidence(x).item())
