@@ -33,8 +33,9 @@ def roc_auc(scores_negative, scores_positive) -> float:
     Computed from ranks: AUC = (sum of the positives' ranks - n_pos (n_pos + 1) / 2) / (n_pos n_neg),
     with tied scores given their average rank.
     """
-    neg = check_tensor("scores_negative", scores_negative, ndim=1).double()
-    pos = check_tensor("scores_positive", scores_positive, ndim=1).double()
+    # ranks are cheap: do them on the CPU in float64, wherever the scores were computed
+    neg = check_tensor("scores_negative", scores_negative, ndim=1).detach().double().cpu()
+    pos = check_tensor("scores_positive", scores_positive, ndim=1).detach().double().cpu()
     if len(neg) == 0 or len(pos) == 0:
         raise ValueError(f"need at least one score of each kind, got {len(neg)} and {len(pos)}")
     scores = torch.cat([neg, pos])

@@ -72,7 +72,7 @@ class LinearGaussian:
         """log p(x) with x ~ N(b, W W^T + sigma^2 I) (z integrated out)."""
         x = self._check_x(x)
         D = len(x)
-        C = self.W @ self.W.T + self.sigma**2 * torch.eye(D, dtype=x.dtype)
+        C = self.W @ self.W.T + self.sigma**2 * torch.eye(D, dtype=x.dtype, device=x.device)
         L = torch.linalg.cholesky(C)
         r = torch.linalg.solve_triangular(L, (x - self.b)[:, None], upper=False)
         return -0.5 * (D * math.log(2 * math.pi) + 2 * L.diagonal().log().sum() + r.pow(2).sum())
@@ -81,7 +81,8 @@ class LinearGaussian:
         """p(z | x) = N(mu, Sigma) with Sigma = (I + W^T W / sigma^2)^-1 and
         mu = Sigma W^T (x - b) / sigma^2 (Bayes' rule for Gaussians)."""
         x = self._check_x(x)
-        precision = torch.eye(self.latent_dim, dtype=x.dtype) + self.W.T @ self.W / self.sigma**2
+        eye = torch.eye(self.latent_dim, dtype=x.dtype, device=x.device)
+        precision = eye + self.W.T @ self.W / self.sigma**2
         cov = torch.linalg.inv(precision)
         return cov @ self.W.T @ (x - self.b) / self.sigma**2, cov
 
@@ -109,7 +110,7 @@ class LinearGaussian:
         m, S = _check_gaussian("m", m, "S", S)
         n = check_int("n", n, min_value=2)  # the standard error needs two draws
         L = torch.linalg.cholesky(S)
-        eps = torch.randn(n, len(m), generator=generator, dtype=m.dtype)
+        eps = torch.randn(n, len(m), generator=generator, dtype=m.dtype).to(m.device)
         z = m + eps @ L.T
         mean = z @ self.W.T + self.b
         D, k = len(x), len(m)
