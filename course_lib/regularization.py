@@ -4,6 +4,7 @@ augmentation of small images, ensembles, and random-feature regression for doubl
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -60,6 +61,52 @@ class Dropout(nn.Module):
         return inverted_dropout(x, self.p, self.training)
 
 
+@torch.no_grad()
+def mc_dropout_probs(model: nn.Module, X: torch.Tensor, passes: int = 50) -> torch.Tensor:
+    """Softmax outputs of ``passes`` stochastic forward passes with dropout left on, (T, N, C).
+
+    Monte Carlo dropout (Gal and Ghahramani, 2016): every pass draws new dropout masks, so the
+    T outputs are samples from an approximate posterior predictive. Only the dropout layers
+    (ours and ``torch.nn.Dropout``) are put in training mode; everything else (batch norm)
+    stays in evaluation mode. The T passes run as one batch of T copies of X, which gives each
+    copy its own masks. The model's modes are restored afterwards.
+    """
+    check_tensor("X", X, ndim=2, dtype="floating")
+    if not isinstance(passes, int) or passes < 1:
+        raise ValueError(f"passes must be a positive int, got {passes!r}")
+    modes = {m: m.training for m in model.modules()}
+    dropouts = [m for m in model.modules() if isinstance(m, Dropout | nn.Dropout)]
+    if not dropouts:
+        raise ValueError("model has no Dropout layer: every pass would give the same output")
+    model.eval()
+    for m in dropouts:
+        m.train()
+    try:
+        logits = model(X.repeat(passes, 1))
+    finally:
+        for m, mode in modes.items():
+            m.train(mode)
+    return torch.softmax(logits, dim=1).reshape(passes, len(X), -1)
+
+
+def predictive_uncertainty(probs: torch.Tensor) -> dict:
+    """Uncertainty scores per input from sampled class probabilities ``probs`` (T, N, C).
+
+    With the mean prediction pbar = (1/T) sum_t p_t:
+        entropy         H[pbar] = -sum_c pbar_c log pbar_c      (total uncertainty)
+        expected        (1/T) sum_t H[p_t]                       (what each pass is unsure of)
+        mutual_info     H[pbar] - expected >= 0                  (how much the passes disagree)
+    """
+    check_tensor("probs", probs, ndim=3, dtype="floating")
+
+    def entropy(p):
+        return -(p * torch.log(p.clamp_min(1e-12))).sum(-1)
+
+    total = entropy(probs.mean(0))
+    expected = entropy(probs).mean(0)
+    return {"entropy": total, "expected": expected, "mutual_info": total - expected}
+
+
 # --- penalties and the lasso ---
 
 
@@ -112,6 +159,51 @@ def ridge(X: torch.Tensor, y: torch.Tensor, alpha: float) -> torch.Tensor:
     return torch.linalg.solve(
         X.T @ X / n + alpha * torch.eye(d, dtype=X.dtype, device=X.device), X.T @ y / n
     )
+
+
+def elastic_net(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    alpha: float,
+    l1_ratio: float = 0.5,
+    *,
+    sweeps: int = 10000,
+    tol: float = 1e-10,
+) -> torch.Tensor:
+    """Minimise (1 / 2n) ||y - X w||^2 + alpha * rho ||w||_1 + alpha * (1 - rho) / 2 ||w||^2.
+
+    rho = ``l1_ratio`` mixes the penalties: rho = 1 is the lasso, rho = 0 ridge (the convention
+    of ``sklearn.linear_model.ElasticNet(alpha, l1_ratio=rho, fit_intercept=False)``).
+    Cyclic coordinate descent: with all other weights fixed, weight j has the closed form
+        w_j = S(x_j . r_j / n, alpha rho) / (||x_j||^2 / n + alpha (1 - rho)),
+    where r_j = y - X w + x_j w_j is the residual without feature j and S the soft threshold.
+    Sweeps over all j stop when no weight moved by more than ``tol``.
+    """
+    check_tensor("X", X, ndim=2, dtype="floating")
+    check_tensor("y", y, shape=(X.shape[0],), dtype=X.dtype)
+    check_positive("alpha", alpha, allow_zero=True)
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must lie in [0, 1], got {l1_ratio}")
+    n, d = X.shape
+    # Work on the Gram matrix X^T X / n and X^T y / n: x_j . r_j / n = c_j - G_j . w + G_jj w_j.
+    # NumPy scalars, because a sweep is d tiny updates and torch's per-call overhead dominates.
+    gram = (X.T @ X / n).cpu().double().numpy()
+    corr = (X.T @ y / n).cpu().double().numpy()
+    denom = gram.diagonal() + alpha * (1 - l1_ratio)
+    if (denom == 0).any():
+        raise ValueError("X has an all-zero column and the penalty has no L2 part: w is undefined")
+    threshold = alpha * l1_ratio
+    w = np.zeros(d)
+    for _ in range(sweeps):
+        largest_move = 0.0
+        for j in range(d):
+            z = corr[j] - gram[j] @ w + gram[j, j] * w[j]
+            new = np.sign(z) * max(abs(z) - threshold, 0.0) / denom[j]
+            largest_move = max(largest_move, abs(new - w[j]))
+            w[j] = new
+        if largest_move <= tol:
+            break
+    return torch.from_numpy(w).to(X.device, X.dtype)
 
 
 # --- gradient clipping ---

@@ -120,3 +120,66 @@ def test_ensemble_probs_is_the_mean_of_softmaxes():
     torch.testing.assert_close(R.ensemble_probs(models, X), expected)
     with pytest.raises(ValueError, match="empty"):
         R.ensemble_probs([], X)
+
+
+def test_elastic_net_matches_sklearn():
+    from sklearn.linear_model import ElasticNet
+
+    gen = np.random.default_rng(2)
+    X = gen.standard_normal((60, 12))
+    X[:, 1:4] = X[:, :1] + 0.05 * gen.standard_normal((60, 3))  # a correlated group
+    y = X[:, 0] + X[:, 5] + 0.1 * gen.standard_normal(60)
+    for alpha, rho in ((0.1, 0.5), (0.05, 0.9), (0.3, 0.1), (0.2, 0.0)):
+        ours = R.elastic_net(torch.tensor(X), torch.tensor(y), alpha, rho).numpy()
+        ref = (
+            ElasticNet(
+                alpha=alpha, l1_ratio=rho, fit_intercept=False, tol=1e-14, max_iter=1_000_000
+            )
+            .fit(X, y)
+            .coef_
+        )
+        np.testing.assert_allclose(ours, ref, atol=1e-7)
+
+
+def test_elastic_net_limits_are_lasso_and_ridge():
+    gen = np.random.default_rng(3)
+    X, y = torch.tensor(gen.standard_normal((80, 6))), torch.tensor(gen.standard_normal(80))
+    torch.testing.assert_close(R.elastic_net(X, y, 0.2, 0.0), R.ridge(X, y, 0.2))
+    lasso_cd = R.elastic_net(X, y, 0.05, 1.0)
+    torch.testing.assert_close(lasso_cd, R.lasso(X, y, 0.05, steps=5000), atol=1e-8, rtol=0)
+    assert R.elastic_net(X, y, 100.0, 1.0).abs().max() == 0  # alpha above max |x_j . y| / n
+    with pytest.raises(ValueError, match="l1_ratio"):
+        R.elastic_net(X, y, 0.1, 1.5)
+    with pytest.raises(ValueError, match="all-zero column"):
+        R.elastic_net(
+            torch.zeros(5, 2, dtype=torch.float64), torch.ones(5, dtype=torch.float64), 0.1, 1.0
+        )
+
+
+def test_mc_dropout_passes_differ_and_restore_modes():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 32),
+        torch.nn.ReLU(),
+        R.Dropout(0.5),
+        torch.nn.BatchNorm1d(32),
+        torch.nn.Linear(32, 3),
+    ).eval()
+    X = torch.randn(7, 4)
+    probs = R.mc_dropout_probs(model, X, passes=20)
+    assert probs.shape == (20, 7, 3)
+    torch.testing.assert_close(probs.sum(-1), torch.ones(20, 7))
+    assert (probs.std(0) > 0).all()  # every pass drew its own masks
+    assert not model.training and not model[3].training  # batch norm stayed in eval mode
+    with pytest.raises(ValueError, match="no Dropout"):
+        R.mc_dropout_probs(torch.nn.Linear(4, 3), X)
+
+
+def test_predictive_uncertainty_against_hand_computed_entropies():
+    # two passes that disagree completely vs two that agree on a uniform answer
+    probs = torch.tensor([[[1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], [0.5, 0.5]]], dtype=torch.float64)
+    u = R.predictive_uncertainty(probs)
+    log2 = torch.log(torch.tensor(2.0, dtype=torch.float64))
+    torch.testing.assert_close(u["entropy"], torch.stack([log2, log2]))
+    torch.testing.assert_close(u["expected"], torch.stack([log2 * 0, log2]))
+    torch.testing.assert_close(u["mutual_info"], torch.stack([log2, log2 * 0]))
