@@ -120,14 +120,14 @@ def window_type(fn):
 
 @case(
     "modern.window_mask",
-    hint="Query i sees keys i - w/2 ... i: w/2 + 1 keys once far enough from the start.",
+    hint="Query i sees keys i - W + 1 ... i: W keys once far enough from the start.",
 )
 def window_counts(fn):
-    m = fn(8, 6)
+    m = fn(8, 4)
     assert m.sum(1).tolist() == [1, 2, 3, 4, 4, 4, 4, 4], "wrong number of visible keys per query"
 
 
 @case("modern.window_mask", hint="Never let a query see a later key.")
 def window_causal(fn):
-    m = fn(6, 4)
+    m = fn(6, 3)
     assert not m.triu(1).any(), "some query sees the future"

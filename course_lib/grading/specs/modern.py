@@ -33,7 +33,7 @@ def _gqa(g):
 def _window(g):
     return [
         Call("window_mask", args)
-        for args in ((10, 0), (10, 4), (7, 20), (integer(g, 2, 20), integer(g, 0, 10)))
+        for args in ((10, 1), (10, 3), (7, 20), (integer(g, 2, 20), integer(g, 1, 10)))
     ]
 
 
