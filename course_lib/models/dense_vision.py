@@ -42,18 +42,23 @@ class GridDetector(nn.Module):
 
 
 class ShapeClassifier(nn.Module):
-    """A LeNet-like classifier of size x size crops: two (conv, pool) stages, then two fully
-    connected layers on the flattened (2 width, size/4, size/4) feature map."""
+    """A LeNet-like classifier of size x size crops: two (valid convolution, 2x2 max-pool)
+    stages, 5x5 then 3x3 kernels, and two fully connected layers on the flattened
+    (2 width, k, k) map, k = ((size - 4) / 2 - 2) / 2.
+
+    No padding, so that the fully convolutional version (:func:`fully_convolutional`) computes
+    on a larger image exactly what this network computes on each of its windows."""
 
     def __init__(self, num_classes: int, size: int = 16, width: int = 16, hidden: int = 64):
         super().__init__()
-        if size % 4:
-            raise ValueError(f"size must be a multiple of 4, got {size}")
+        if size % 4 or size < 12:
+            raise ValueError(f"size must be a multiple of 4 and >= 12, got {size}")
         self.features = nn.Sequential(
-            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, width, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3), nn.ReLU(), nn.MaxPool2d(2),
         )  # fmt: skip
-        self.fc1 = nn.Linear(2 * width * (size // 4) ** 2, hidden)
+        self.k = ((size - 4) // 2 - 2) // 2
+        self.fc1 = nn.Linear(2 * width * self.k**2, hidden)
         self.fc2 = nn.Linear(hidden, num_classes)
         self.size = size
 
@@ -65,11 +70,12 @@ class ShapeClassifier(nn.Module):
 def fully_convolutional(model: ShapeClassifier) -> nn.Sequential:
     """The same classifier with its fully connected layers rewritten as convolutions.
 
-    fc1 sees a (C, k, k) map, k = size / 4: it becomes a k x k convolution with the same weights
-    reshaped to (hidden, C, k, k); fc2 becomes a 1x1 convolution. On a size x size input the
-    result is a 1x1 map equal to the classifier's logits; on a bigger input, a map of them.
+    fc1 sees a (C, k, k) map: it becomes a k x k convolution with the same weights reshaped to
+    (hidden, C, k, k); fc2 becomes a 1x1 convolution. On a size x size input the result is a
+    1x1 map equal to the classifier's logits; on an input of size + 4 m, an (m + 1) x (m + 1)
+    map: the classifier on every window at a stride of 4 (the two poolings).
     """
-    k = model.size // 4
+    k = model.k
     hidden, flat = model.fc1.weight.shape
     conv1 = nn.Conv2d(flat // (k * k), hidden, k)
     conv2 = nn.Conv2d(hidden, model.fc2.out_features, 1)
