@@ -14,7 +14,9 @@ from .validation import check_positive, check_probability, check_tensor
 def _check_boxes(name: str, boxes) -> torch.Tensor:
     check_tensor(name, boxes, ndim=2, dtype="floating")
     if boxes.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4) as (x0, y0, x1, y1), got {tuple(boxes.shape)}")
+        raise ValueError(
+            f"{name} must have shape (N, 4) as (x0, y0, x1, y1), got {tuple(boxes.shape)}"
+        )
     return boxes
 
 
@@ -137,13 +139,21 @@ def mean_average_precision(detections, ground_truth, num_classes: int, iou_thres
     aps = []
     for c in range(num_classes):
         all_scores, all_tp, positives = [], [], 0
-        for (boxes, scores, labels), (gt_boxes, gt_labels) in zip(detections, ground_truth, strict=True):
+        for (boxes, scores, labels), (gt_boxes, gt_labels) in zip(
+            detections, ground_truth, strict=True
+        ):
             mine, gt_mine = labels == c, gt_labels == c
             positives += int(gt_mine.sum())
-            all_tp.append(match_detections(boxes[mine], scores[mine], gt_boxes[gt_mine], iou_threshold))
+            all_tp.append(
+                match_detections(boxes[mine], scores[mine], gt_boxes[gt_mine], iou_threshold)
+            )
             all_scores.append(scores[mine].detach().cpu())
         if positives:
-            aps.append(average_precision(torch.cat(all_scores).numpy(), torch.cat(all_tp).numpy(), positives))
+            aps.append(
+                average_precision(
+                    torch.cat(all_scores).numpy(), torch.cat(all_tp).numpy(), positives
+                )
+            )
         else:
             aps.append(float("nan"))
     valid = [a for a in aps if not np.isnan(a)]
@@ -197,7 +207,9 @@ def detection_targets(boxes, labels, *, num_classes: int, grid: int, stride: int
     (N, C + 5, G, G): heat, size, offset, centre (as 0/1), so that ``fit`` can batch them."""
     packed = []
     for b, lab in zip(boxes, labels, strict=True):
-        heat, size, offset, centre = center_targets(b, lab, num_classes=num_classes, grid=grid, stride=stride)
+        heat, size, offset, centre = center_targets(
+            b, lab, num_classes=num_classes, grid=grid, stride=stride
+        )
         packed.append(torch.cat([heat, size, offset, centre[None].float()]))
     return torch.stack(packed)
 
@@ -215,8 +227,12 @@ def detector_loss(output, targets, num_classes: int):
     loss = focal_heatmap_loss(output[:, :num_classes], heat)
     mask = centre[:, None].expand(-1, 2, -1, -1)
     n = centre.sum().clamp(min=1)
-    size_loss = F.l1_loss(output[:, num_classes : num_classes + 2][mask], size[mask], reduction="sum")
-    offset_loss = F.l1_loss(torch.sigmoid(output[:, num_classes + 2 :])[mask], offset[mask], reduction="sum")
+    size_loss = F.l1_loss(
+        output[:, num_classes : num_classes + 2][mask], size[mask], reduction="sum"
+    )
+    offset_loss = F.l1_loss(
+        torch.sigmoid(output[:, num_classes + 2 :])[mask], offset[mask], reduction="sum"
+    )
     return loss + (0.1 * size_loss + offset_loss) / n
 
 

@@ -3,6 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from tolerances import assert_close
 from torch import nn
 
 from course_lib.models.dense_vision import (
@@ -17,7 +18,6 @@ from course_lib.models.dense_vision import (
     gram_matrix,
     max_unpool2d,
 )
-from tolerances import assert_close
 
 
 def test_fully_convolutional_equals_the_classifier_and_slides_it():

@@ -129,7 +129,9 @@ def test_average_precision_hand_made_cases():
     assert average_precision([0.9, 0.8], [True, True], 2) == pytest.approx(1.0)
     assert average_precision([0.9, 0.8], [True, True], 4) == pytest.approx(0.5)  # recall 1/2
     assert average_precision([0.9, 0.8], [False, True], 1) == pytest.approx(0.5)
-    assert average_precision([0.9, 0.8, 0.7, 0.6, 0.5], [1, 0, 1, 0, 1], 3) == pytest.approx(34 / 45)
+    assert average_precision([0.9, 0.8, 0.7, 0.6, 0.5], [1, 0, 1, 0, 1], 3) == pytest.approx(
+        34 / 45
+    )
     assert average_precision([], [], 3) == 0.0
     assert average_precision([0.5], [False], 0) == 0.0
     # the order of the input does not matter, only the scores do
@@ -144,7 +146,9 @@ def test_average_precision_matches_brute_force():
         positives = int(tp.sum()) + r.randint(0, 3)
         if positives == 0:
             continue
-        assert average_precision(scores, tp, positives) == pytest.approx(brute_ap(scores, tp, positives))
+        assert average_precision(scores, tp, positives) == pytest.approx(
+            brute_ap(scores, tp, positives)
+        )
 
 
 def test_precision_recall_values_and_errors():
@@ -181,7 +185,7 @@ def test_targets_decode_back_to_the_boxes():
     assert heat.shape == (5, 8, 8) and int(centre.sum()) == 2 and heat.max() == 1
     logit = torch.where(heat >= 1, 10.0, -10.0)
     out = torch.cat([logit, size, torch.logit(offset.clamp(1e-6, 1 - 1e-6))])[None]
-    (got, scores, got_labels), = decode(out, num_classes=5, stride=4, score_threshold=0.5)
+    ((got, scores, got_labels),) = decode(out, num_classes=5, stride=4, score_threshold=0.5)
     order = torch.argsort(got_labels)
     torch.testing.assert_close(got[order], boxes, atol=1e-4, rtol=0)
     assert got_labels[order].tolist() == [1, 3]

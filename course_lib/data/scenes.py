@@ -91,7 +91,9 @@ def make_scenes(
         raise ValueError(f"size must be an int >= 16, got {size!r}")
     if not isinstance(max_objects, int) or max_objects < 1:
         raise ValueError(f"max_objects must be a positive int, got {max_objects!r}")
-    if not (isinstance(min_size, int) and isinstance(max_size, int) and 5 <= min_size <= max_size < size):
+    if not (
+        isinstance(min_size, int) and isinstance(max_size, int) and 5 <= min_size <= max_size < size
+    ):
         raise ValueError(
             f"need ints 5 <= min_size <= max_size < size={size}, got {min_size!r}, {max_size!r}"
         )

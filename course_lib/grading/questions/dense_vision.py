@@ -45,7 +45,9 @@ def iou_random(fn):
     g = torch.Generator().manual_seed(1)
     a, b = _boxes(g, 4), _boxes(g, 6)
     out = fn(a, b)
-    want = torch.tensor([[_brute_iou(x.tolist(), y.tolist()) for y in b] for x in a], dtype=out.dtype)
+    want = torch.tensor(
+        [[_brute_iou(x.tolist(), y.tolist()) for y in b] for x in a], dtype=out.dtype
+    )
     assert torch.allclose(out, want), "wrong values on random boxes"
 
 
@@ -61,7 +63,9 @@ def nms_worked_example(fn):
 def nms_order(fn):
     boxes = torch.tensor([[0.0, 0, 1, 1], [5, 5, 6, 6], [9, 9, 10, 10]])
     out = fn(boxes, torch.tensor([0.2, 0.9, 0.5]), 0.5)
-    assert torch.as_tensor(out).tolist() == [1, 2, 0], "boxes that do not overlap are all kept, best first"
+    assert torch.as_tensor(out).tolist() == [1, 2, 0], (
+        "boxes that do not overlap are all kept, best first"
+    )
 
 
 @case("dense_vision.nms", hint="Remove a box only when its IoU is *greater than* the threshold.")

@@ -15,7 +15,10 @@ def _boxes(g, n, size=12.0):
 
 @question("dense-vision-iou-tests")
 def _iou(g):
-    calls = [Call("box_iou", (_boxes(g, n), _boxes(g, m)), atol=1e-9) for n, m in [(1, 1), (6, 9), (15, 4)]]
+    calls = [
+        Call("box_iou", (_boxes(g, n), _boxes(g, m)), atol=1e-9)
+        for n, m in [(1, 1), (6, 9), (15, 4)]
+    ]
     empty = torch.tensor([[2.0, 2, 2, 2], [0, 0, 3, 3]], dtype=F64)
     return [*calls, Call("box_iou", (empty, empty), atol=1e-9)]
 
