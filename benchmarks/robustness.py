@@ -65,7 +65,7 @@ def _printed(cell, prefix: str):
 
 
 def notebook_list() -> list:
-    return sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb"))
+    return sorted(ROOT.glob("notebooks/[0-9][0-9]*_*.ipynb"))  # 07b_... sorts between 07_ and 08_
 
 
 def source_hash(notebook: Path, modules, notebook_bytes: bytes | None = None) -> str:

@@ -186,3 +186,23 @@ def test_top_k_keeps_exactly_k_distinct_logits(V, data):
     z = torch.randperm(V, generator=torch.Generator().manual_seed(V)).float()  # no ties
     kept = torch.isfinite(decoding.top_k_logits(z, k))
     assert kept.sum() == k and z[kept].min() == V - k
+
+
+# -- detection: IoU and NMS (chapter 07b) -------------------------------------------------------
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 12), threshold=st.floats(0.0, 1.0))
+def test_nms_keeps_no_overlapping_pair_and_drops_only_overlapped_boxes(seed, n, threshold):
+    from course_lib.detection import box_iou, nms
+
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g, dtype=F64) * 10
+    boxes = torch.cat([xy, xy + torch.rand(n, 2, generator=g, dtype=F64) * 6 + 0.1], 1)
+    scores = torch.rand(n, generator=g, dtype=F64)
+    iou = box_iou(boxes, boxes)
+    assert torch.allclose(iou, iou.T) and ((0 <= iou) & (iou <= 1 + 1e-12)).all()
+    keep = nms(boxes, scores, threshold).tolist()
+    assert keep == sorted(keep, key=lambda i: -float(scores[i]))
+    for a in keep:
+        for b in keep:
+            assert a == b or iou[a, b] <= threshold
+    for i in set(range(n)) - set(keep):  # each dropped box overlaps a better kept one
+        assert any(iou[i, k] > threshold and scores[k] >= scores[i] for k in keep)

@@ -175,3 +175,14 @@ def test_runs_recorded_at_once_are_all_kept(tmp_path, monkeypatch):
     data = json.loads(robustness.DATA.read_text())
     assert sorted(data["notebooks"]) == names
     assert all(len(data["notebooks"][n]["runs"]) == 5 for n in names)
+
+
+def test_notebook_list_takes_a_lettered_chapter_in_order():
+    """A chapter inserted as NNx_name (07b_dense_vision) is swept, between NN_ and NN+1_."""
+    names = [p.stem for p in robustness.notebook_list()]
+    assert "07b_dense_vision" in names and "90_scaling_out" in names
+    assert (
+        names.index("07_modern_cnns")
+        < names.index("07b_dense_vision")
+        < names.index("08_adversarial")
+    )
