@@ -117,10 +117,23 @@ def highlight_source_listings(nb) -> None:
     """Render the printed output of cells that print library code (``inspect.getsource``) as
     highlighted Python, so the page shows the code a chapter teaches as code, not plain text."""
     for cell in nb.cells:
-        if cell.cell_type != "code" or "inspect.getsource(" not in cell.source:
+        if cell.cell_type != "code" or not _prints_source_only(cell.source):
             continue
-        if any(out.get("output_type") == "stream" for out in cell.get("outputs", [])):
+        outputs = cell.get("outputs", [])
+        # Only cells whose whole output is the printed code: a printed result or a progress bar
+        # is not Python, and Pygments' failure to lex it is a build warning.
+        if outputs and all(
+            o.get("output_type") == "stream" and o.get("name") == "stdout" for o in outputs
+        ):
             cell.metadata.setdefault("mystnb", {})["text_lexer"] = "python"
+
+
+def _prints_source_only(source: str) -> bool:
+    lines = [ln.strip() for ln in source.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    return bool(lines) and all(
+        ln.startswith("print(inspect.getsource(") and ln.endswith("))") for ln in lines
+    )
 
 
 def copy_for_site(executed: Path, target: Path) -> None:

@@ -233,7 +233,9 @@ def test_site_copy_highlights_printed_library_code():
     silent = nbformat.v4.new_code_cell("src = inspect.getsource(f)")
     other = nbformat.v4.new_code_cell("print(1)")
     other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
-    nb = nbformat.v4.new_notebook(cells=[listing, silent, other])
+    mixed = nbformat.v4.new_code_cell("print(inspect.getsource(f))\nprint(f(1))")
+    mixed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="def f(x):\n≤ 1\n")]
+    nb = nbformat.v4.new_notebook(cells=[listing, silent, other, mixed])
     book.highlight_source_listings(nb)
     assert listing.metadata["mystnb"]["text_lexer"] == "python"
-    assert "mystnb" not in silent.metadata and "mystnb" not in other.metadata
+    assert all("mystnb" not in c.metadata for c in (silent, other, mixed))
