@@ -163,3 +163,20 @@ def test_prefix_blind_ceiling_matches_a_loop():
     digits = ["1234", "4321", "1111", "9090"]
     # 1234: cpy = srt, 1 of 2 others; 4321: rev = srt; 1111: cpy = rev = srt; 9090: all differ
     assert math.isclose(t2t.prefix_blind_ceiling(digits), (2 + 2 + 3 + 1) / 16)
+
+
+def test_induction_score_matches_the_loop_on_many_random_inputs():
+    """A property test without Hypothesis's machinery: 40 random (T, V) pairs, small
+    vocabularies (many repeats) to large (few)."""
+    g = torch.Generator().manual_seed(4)
+    for k in range(40):
+        T = int(torch.randint(2, 30, (1,), generator=g))
+        V = int(torch.randint(1, 12, (1,), generator=g))
+        attn = _causal_attention(T, seed=k)
+        tokens = torch.randint(V, (T,), generator=g)
+        want = _brute_induction(attn, tokens)
+        assert math.isclose(
+            float(ind.induction_score(attn, tokens)), want, rel_tol=1e-12, abs_tol=1e-15
+        )
+        targets = ind.induction_targets(tokens)
+        assert torch.all((targets == -1) | ((targets >= 1) & (targets <= torch.arange(T))))
