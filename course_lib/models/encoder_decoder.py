@@ -13,7 +13,7 @@ chapter 12's GRU ``Seq2Seq`` (``forward(src, src_len, tgt_in)``, ``greedy(src, s
 max_len)``, ``pad``), so ``train_seq2seq`` and ``exact_match`` work unchanged::
 
     model = TransformerSeq2Seq(vocab_size=13).to(DEVICE)
-    train_seq2seq(model, pairs, epochs=10)
+    train_transformer_seq2seq(model, pairs, epochs=6)     # or chapter 12's train_seq2seq
     exact_match(model.greedy(pairs.src, pairs.src_len, max_len=16), pairs.tgt[:, 1:])
 """
 
@@ -129,10 +129,11 @@ class TransformerSeq2Seq(nn.Module):
         d_ff = d_ff or 4 * d_model
         self.src_embed = nn.Embedding(vocab_size, d_model, padding_idx=pad)
         self.tgt_embed = nn.Embedding(vocab_size, d_model, padding_idx=pad)
-        for table in (self.src_embed, self.tgt_embed):
-            # N(0, 1/d) entries, so sqrt(d) * embedding has unit-size entries like the positions
-            nn.init.normal_(table.weight, std=d_model**-0.5)
-            table.weight.data[pad] = 0.0
+        with torch.no_grad():
+            for table in (self.src_embed, self.tgt_embed):
+                # N(0, 1/d) entries: sqrt(d) * embedding has unit-size entries, as the positions
+                nn.init.normal_(table.weight, std=d_model**-0.5)
+                table.weight[pad] = 0.0
         self.register_buffer("pos", sinusoidal_encoding(max_len, d_model), persistent=False)
         self.encoder = nn.ModuleList(
             TransformerBlock(d_model, num_heads, d_ff, dropout, norm_first)
