@@ -30,5 +30,7 @@ def _pe(g):
     ]
 
 
-# The analysis question of 13_attention_transformers (its derivation is in the solution notebook).
+# The analysis questions of 13_attention_transformers (their derivations are in the solution
+# notebook).
 answer("attention-mha-params-answer-tests", "answer_q5", 4 * (256 * 256 + 256))
+answer("attention-sequential-steps-answer-tests", "answer_q6", (20 + 12) / (2 + 2), rtol=1e-3)
