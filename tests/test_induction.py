@@ -10,23 +10,12 @@ from tolerances import assert_close
 
 from course_lib import induction as ind
 from course_lib import text_to_text as t2t
+from course_lib.grading.questions.icl import _brute_induction
+from course_lib.grading.questions.icl import _causal_attention as reference_attention
 
 
 def _causal_attention(T, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    s = torch.randn(T, T, generator=g, dtype=torch.float64)
-    return s.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
-
-
-def _brute_induction(attn, tokens):
-    total, count = 0.0, 0
-    toks = tokens.tolist()
-    for t in range(len(toks)):
-        earlier = [j for j in range(t) if toks[j] == toks[t]]
-        if earlier:
-            total += float(attn[t, earlier[-1] + 1])
-            count += 1
-    return total / count if count else 0.0
+    return reference_attention(torch.Generator().manual_seed(seed), T)
 
 
 def test_model_is_causal_and_exposes_normalised_attention():
