@@ -92,11 +92,12 @@ class SkipGramNS(nn.Module):
         return self.v.weight.detach()
 
 
-def train_skipgram(
+def train_negative_sampling(
+    model,
     ids,
     counts,
     *,
-    dim: int = 50,
+    pairs=None,
     window: int = 4,
     negatives: int = 5,
     epochs: int = 5,
@@ -105,38 +106,52 @@ def train_skipgram(
     t: float = 1e-3,
     seed: int = 0,
     device=None,
-    progress: bool = True,
-):
-    """Train ``SkipGramNS`` on the 1-D id tensor ``ids``; ``counts`` (V,) are word counts.
+    progress: bool = False,
+) -> list:
+    """Train a model whose ``forward(inputs, targets, negatives)`` returns the mean loss of a
+    batch (``SkipGramNS`` and chapter 11's word2vec family) on the 1-D id tensor ``ids``;
+    ``counts`` (V,) are word counts.
 
-    Each epoch draws fresh subsampled text, dynamic windows and negatives; Adam on the
-    negative-sampling loss. Returns (model, history of mean loss per epoch).
+    Each epoch draws fresh subsampled text, (inputs, targets) from ``pairs(text, window,
+    generator)`` (default: skip-gram pairs with dynamic windows) and negatives from the
+    unigram distribution to the 3/4 power; Adam steps on the loss. Returns the mean loss per
+    epoch.
     """
+    pairs = pairs or (lambda text, w, generator: skipgram_pair_tensor(text, w, generator=generator))
     counts = torch.as_tensor(counts, dtype=torch.double)
-    V = len(counts)
     dev = device if device is not None else torch.device("cpu")
     g = torch.Generator().manual_seed(seeded(seed))
-    torch.manual_seed(seeded(seed))
-    model = SkipGramNS(V, dim).to(dev)
+    model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     noise = counts.pow(0.75)
     noise = (noise / noise.sum()).float()
     history = []
     for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
         text = subsample(ids.cpu(), counts, t=t, generator=g)
-        c, o = skipgram_pair_tensor(text, window, generator=g)
-        order = torch.randperm(len(c), generator=g)
-        c, o = c[order].to(dev), o[order].to(dev)
-        neg = torch.multinomial(noise, len(c) * negatives, replacement=True, generator=g)
-        neg = neg.view(len(c), negatives).to(dev)
+        inputs, targets = pairs(text, window, g)
+        order = torch.randperm(len(targets), generator=g)
+        inputs, targets = inputs[order].to(dev), targets[order].to(dev)
+        neg = torch.multinomial(noise, len(targets) * negatives, replacement=True, generator=g)
+        neg = neg.view(len(targets), negatives).to(dev)
         total = 0.0
-        for s in range(0, len(c), batch_size):
-            loss = model(c[s : s + batch_size], o[s : s + batch_size], neg[s : s + batch_size])
+        for s in range(0, len(targets), batch_size):
+            batch = slice(s, s + batch_size)
+            loss = model(inputs[batch], targets[batch], neg[batch])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.item() * len(c[s : s + batch_size])
-        history.append(total / len(c))
+            total += loss.item() * len(targets[batch])
+        history.append(total / len(targets))
+    return history
+
+
+def train_skipgram(ids, counts, *, dim: int = 50, seed: int = 0, progress: bool = True, **kwargs):
+    """Train a new ``SkipGramNS`` of width ``dim`` on the 1-D id tensor ``ids``; ``counts`` (V,)
+    are word counts, the other options those of ``train_negative_sampling``. Returns
+    (model, history of mean loss per epoch)."""
+    torch.manual_seed(seeded(seed))
+    model = SkipGramNS(len(counts), dim)
+    history = train_negative_sampling(model, ids, counts, seed=seed, progress=progress, **kwargs)
     return model, history
 
 

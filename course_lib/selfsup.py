@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .device import seeded
+from .models.autoencoder import mlp
 from .validation import check_int, check_positive, check_tensor
 
 
@@ -134,16 +135,9 @@ def train_contrastive(
 
 
 def deep_mlp(sizes, *, activation=nn.Sigmoid) -> nn.Sequential:
-    """Linear layers between consecutive ``sizes`` with ``activation`` after each hidden one;
-    the last layer gives logits. A 2006-style deep net with ``activation=nn.Sigmoid``."""
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return nn.Sequential(*layers)
+    """Chapter 09's ``mlp`` with ``activation`` (default sigmoid) after each hidden layer and
+    logits out: a 2006-style deep net."""
+    return mlp(sizes, activation=activation)
 
 
 def pretrain_layerwise(

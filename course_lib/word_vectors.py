@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .device import seeded
-from .embeddings import SkipGramNS, skipgram_pair_tensor, subsample
+from .embeddings import SkipGramNS, train_negative_sampling
 from .validation import check_int, check_tensor
 
 
@@ -190,52 +190,12 @@ class FastTextNS(SkipGramNS):
         return self.centre_vectors(all_words).detach()
 
 
-def train_word2vec(
-    model,
-    ids,
-    counts,
-    *,
-    cbow: bool = False,
-    window: int = 4,
-    negatives: int = 5,
-    epochs: int = 5,
-    batch_size: int = 1024,
-    lr: float = 0.01,
-    t: float = 1e-3,
-    seed: int = 0,
-    device=None,
-):
-    """Train any model of this module (or ``SkipGramNS``) on the 1-D id tensor ``ids``: each
-    epoch subsamples the text, builds skip-gram pairs with dynamic windows (or CBOW windows),
-    draws negatives from counts^(3/4) and takes Adam steps. Returns the mean loss per epoch."""
-    counts = torch.as_tensor(counts, dtype=torch.double)
-    dev = device if device is not None else torch.device("cpu")
-    g = torch.Generator().manual_seed(seeded(seed))
-    model.to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    noise = counts.pow(0.75)
-    noise = (noise / noise.sum()).float()
-    history = []
-    for _ in range(epochs):
-        text = subsample(ids.cpu(), counts, t=t, generator=g)
-        if cbow:
-            inputs, targets = cbow_windows(text, window)
-        else:
-            inputs, targets = skipgram_pair_tensor(text, window, generator=g)
-        order = torch.randperm(len(targets), generator=g)
-        inputs, targets = inputs[order].to(dev), targets[order].to(dev)
-        neg = torch.multinomial(noise, len(targets) * negatives, replacement=True, generator=g)
-        neg = neg.view(len(targets), negatives).to(dev)
-        total = 0.0
-        for s in range(0, len(targets), batch_size):
-            batch = slice(s, s + batch_size)
-            loss = model(inputs[batch], targets[batch], neg[batch])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(targets[batch])
-        history.append(total / len(targets))
-    return history
+def train_word2vec(model, ids, counts, *, cbow: bool = False, **kwargs):
+    """Train any model of this module (or ``SkipGramNS``) on the 1-D id tensor ``ids`` with
+    ``embeddings.train_negative_sampling``: skip-gram pairs with dynamic windows, or with
+    ``cbow=True`` CBOW windows. Returns the mean loss per epoch."""
+    pairs = (lambda text, window, generator: cbow_windows(text, window)) if cbow else None
+    return train_negative_sampling(model, ids, counts, pairs=pairs, **kwargs)
 
 
 def cooccurrence(ids: torch.Tensor, vocab_size: int, window: int = 4) -> torch.Tensor:
