@@ -234,11 +234,28 @@ def sweep(jobs: list, cores: int, timeout: int, on_result) -> None:
         t.join()
 
 
+def cpu_model() -> str:
+    """The processor's name and the vector instructions torch's CPU kernels use (say "AMD EPYC,
+    AVX512"). Floating-point results differ between processors, so a run records which one."""
+    import torch
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {torch.backends.cpu.get_cpu_capability()}"
+
+
 def machine() -> dict:
     import torch
 
     return {
         "cpu": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -327,7 +344,21 @@ def render(data: dict) -> str:
             "",
             "The thread count is the kernel's at start (`OMP_NUM_THREADS`). These notebooks then "
             "pin torch to one thread on a CPU, for their small models, so there it moves only "
-            f"numpy's BLAS: {', '.join(pinned)}.",
+            f"numpy's BLAS: {', '.join(pinned)}. For their torch results the independent "
+            "draws are the seeds, and the processors below.",
+        ]
+    cpus: dict = {}
+    for entry in data["notebooks"].values():
+        for r in entry.get("runs", []):
+            name = r.get("cpu") or "not recorded (runs from before processors were recorded)"
+            cpus[name] = cpus.get(name, 0) + 1
+    if cpus:
+        lines += [
+            "",
+            "Processors the runs ran on (floating-point results differ between them, so a claim "
+            "must hold on each): "
+            + "; ".join(f"{name}: {n} runs" for name, n in sorted(cpus.items()))
+            + ".",
         ]
     lines += [
         "",
@@ -440,7 +471,7 @@ def record(rel: str, seed: int, threads: int, result: dict, host: dict) -> None:
         elif entry is None:
             entry = entries[rel] = {"hash": None, "modules": [], "runs": []}
         entry["runs"] = [r for r in entry["runs"] if (r["seed"], r["threads"]) != (seed, threads)]
-        entry["runs"].append(dict(result, seed=seed, threads=threads))
+        entry["runs"].append(dict(result, seed=seed, threads=threads, cpu=host.get("cpu_model")))
         entry["runs"].sort(key=lambda r: (r["seed"], r["threads"]))
         write(data)
 

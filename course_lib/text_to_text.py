@@ -13,6 +13,7 @@ Everything is characters: a vocabulary of digits, letters of the task names and 
 import torch
 import torch.nn.functional as F
 
+from .optim import warmup_cosine_schedule
 from .validation import check_int
 
 TASKS = ("cpy", "rev", "srt", "max")
@@ -89,21 +90,33 @@ def masked_lm_loss(logits, ids, mask):
     return (ce * mask.flatten()).sum() / mask.sum().clamp(min=1)
 
 
-def train(model, batches, *, lr=3e-3, mask_prompt=True):
-    """Adam on ``masked_lm_loss`` over an iterable of ``(ids, mask)``; with ``mask_prompt``
-    False, every position is a target (plain language modelling). Returns the losses."""
+def train(model, make_batch, steps, *, lr=3e-3, warmup=0, clip=1.0, mask_prompt=True):
+    """Adam on ``masked_lm_loss`` for ``steps`` batches ``make_batch()`` -> ``(ids, mask)``;
+    with ``mask_prompt`` False, every position is a target (plain language modelling).
+
+    The rate rises linearly over ``warmup`` steps and then decays to 0 on a cosine
+    (``optim.warmup_cosine_schedule``), and the gradient norm is clipped to ``clip`` (None: no
+    clipping). The decay matters here: at a constant rate the final weights are one noisy step
+    among many, and exact match then moves with the seed and the processor. Returns the losses."""
+    check_int("steps", steps, min_value=1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: warmup_cosine_schedule(t, warmup, steps)
+    )
     dev = next(model.parameters()).device
     losses = []
     model.train()
-    for ids, mask in batches:
-        ids, mask = ids.to(dev), mask.to(dev)
+    for _ in range(steps):
+        ids, mask = (t.to(dev) for t in make_batch())
         if not mask_prompt:
             mask = torch.ones_like(mask)
         loss = masked_lm_loss(model(ids), ids, mask)
         opt.zero_grad()
         loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
+        sched.step()
         losses.append(loss.item())
     return losses
 

@@ -148,6 +148,27 @@ def test_greedy_answers_and_exact_match_with_an_oracle():
         assert t2t.exact_match(_Oracle(), task, digits) == 1.0
 
 
+def test_train_takes_its_steps_decays_the_rate_and_checks_them(monkeypatch):
+    from course_lib.models.gpt import GPT
+
+    torch.manual_seed(0)
+    model = GPT(len(t2t.CHARS), d_model=16, num_heads=2, num_layers=1, context=t2t.SEQ_LEN)
+    batch = t2t.mixture(16, torch.Generator().manual_seed(1))[:2]
+    rates = []
+    step = torch.optim.Adam.step
+    monkeypatch.setattr(
+        torch.optim.Adam,
+        "step",
+        lambda self, *a, **k: (rates.append(self.param_groups[0]["lr"]), step(self, *a, **k))[1],
+    )
+    losses = t2t.train(model, lambda: batch, 40, lr=1e-2, warmup=4)
+    assert len(losses) == len(rates) == 40 and losses[-1] < 0.5 * losses[0]
+    assert rates[:4] == pytest.approx([1e-2 * (t + 1) / 4 for t in range(4)])  # warm-up
+    assert rates[4] == pytest.approx(1e-2) and rates[-1] < 1e-4  # then cosine to zero
+    with pytest.raises(ValueError, match="steps"):
+        t2t.train(model, lambda: batch, 0)
+
+
 def test_prefix_blind_ceiling_matches_a_loop():
     digits = ["1234", "4321", "1111", "9090"]
     # 1234: cpy = srt, 1 of 2 others; 4321: rev = srt; 1111: cpy = rev = srt; 9090: all differ
